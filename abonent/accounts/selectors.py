@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from abonent.accounts.models import AccountLink, Branch
+
+
+def branch_list() -> QuerySet[Branch]:
+    return Branch.objects.filter(is_active=True).order_by("name")
+
+
+def branch_for_user(*, user_id: int | None) -> Branch | None:
+    """The customer's branch: that of their first linked ЛС, else the first branch."""
+    if user_id:
+        link = (
+            AccountLink.objects.filter(user_id=user_id)
+            .select_related("account__branch")
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if link is not None:
+            return link.account.branch
+    return branch_list().first()

@@ -1,0 +1,129 @@
+"""The JSON API: mounts each app's router under /api/v1 and renders every error one way."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.renderers import BaseRenderer
+
+from abonent.core.errors import DomainError
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}" if value.as_tuple().exponent == -2 else str(value)
+    raise TypeError
+
+
+class ORJSONRenderer(BaseRenderer):
+    """UTF-8 JSON without \\u escapes (Cyrillic stays readable and ~1.5× smaller)."""
+
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=_default)
+
+
+api = NinjaAPI(
+    title="Абонент API",
+    version="1",
+    description="Личный кабинет клиента теплоснабжающей компании: API для приложений и сайта.",
+    renderer=ORJSONRenderer(),
+    urls_namespace="api",
+)
+
+
+def error_response(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error_response(request, exc)
+
+
+_FIELD_MESSAGES = {
+    "missing": "Обязательное поле.",
+    "string_too_long": "Слишком длинное значение.",
+    "string_too_short": "Слишком короткое значение.",
+    "json_invalid": "Тело запроса — не корректный JSON.",
+}
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        key = ".".join(loc) or "__all__"
+        fields.setdefault(key, []).append(
+            _FIELD_MESSAGES.get(err.get("type", ""), "Неверное значение.")
+        )
+    return error_response(
+        request,
+        DomainError(
+            "Проверьте введённые данные.", code="validation_error", fields=fields, status=422
+        ),
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request,
+        DomainError("Войдите в личный кабинет.", code="not_authenticated", status=401),
+    )
+
+
+@api.exception_handler(AuthorizationError)
+def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return error_response(request, DomainError("Недостаточно прав.", code="forbidden", status=403))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, DomainError("Не найдено.", code="not_found", status=404))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {
+        400: "bad_request",
+        403: "forbidden",
+        405: "method_not_allowed",
+        429: "too_many_requests",
+    }
+    messages = {
+        400: "Некорректный запрос.",
+        403: "Недостаточно прав или устарел CSRF-токен. Обновите страницу.",
+        429: "Слишком много запросов. Попробуйте позже.",
+    }
+    status = exc.status_code
+    return error_response(
+        request,
+        DomainError(
+            messages.get(status, "Некорректный запрос."),
+            code=codes.get(status, "bad_request"),
+            status=status,
+        ),
+    )
+
+
+def _mount() -> None:
+    from abonent.accounts.api import router as accounts_router
+    from abonent.identity.api import auth_router, me_router
+
+    api.add_router("/auth", auth_router)
+    api.add_router("/me", me_router)
+    api.add_router("", accounts_router)
+
+
+_mount()

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """Who did what to whose data, append-only. Staff reads are recorded here too."""
+
+    at = models.DateTimeField("время", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="кто",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField("действие", max_length=64, db_index=True)
+    subject_user_id = models.BigIntegerField("чьи данные", null=True, blank=True, db_index=True)
+    object_type = models.CharField("объект", max_length=64, blank=True)
+    object_id = models.CharField("id объекта", max_length=64, blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    data = models.JSONField("подробности", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "запись журнала"
+        verbose_name_plural = "журнал действий"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

@@ -1,0 +1,457 @@
+"""Identity API: sign-up, sign-in (session or device token), PIN, devices, profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.throttling import AnonRateThrottle
+from ninja.utils import check_csrf
+
+from abonent.core import clock
+from abonent.core.errors import DomainError, ValidationFailed
+from abonent.core.http import client_ip, user_agent
+from abonent.identity import selectors, services
+from abonent.identity.auth import DeviceTokenAuth, customer_auth
+from abonent.identity.models import Device, User
+from abonent.identity.web_session import (
+    current_device_id,
+    session_keep_after_password_change,
+    session_sign_in,
+    session_sign_out,
+)
+
+auth_router = Router(tags=["Вход и регистрация"])
+me_router = Router(tags=["Профиль"], auth=customer_auth)
+_throttle = [AnonRateThrottle(settings.AUTH_RATE_PER_IP)]
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+
+
+class TicketOut(Schema):
+    request_id: str = Field(description="Передайте вместе с кодом при подтверждении")
+    channel: Literal["sms", "email"]
+    target: str = Field(description="Куда отправлен код (телефон в E.164 или e-mail)")
+    expires_at: datetime
+    resend_at: datetime = Field(description="Раньше этого времени новый код не отправить")
+
+
+class UserOut(Schema):
+    id: int
+    phone: str | None
+    phone_display: str
+    email: str | None
+    first_name: str
+    patronymic: str
+    last_name: str
+    display_name: str
+    date_joined: datetime
+
+
+class DeviceOut(Schema):
+    id: int
+    kind: Literal["web", "app"]
+    name: str
+    ip: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    has_pin: bool
+    current: bool = False
+
+
+class SignInOut(Schema):
+    user: UserOut
+    token: str | None = Field(None, description="Bearer-токен устройства (только для client=app)")
+    device: DeviceOut
+
+
+class RegisterIn(Schema):
+    login: str = Field(max_length=254, description="Мобильный телефон или e-mail")
+    first_name: str = Field(max_length=60)
+    patronymic: str = Field("", max_length=60)
+    password: str = Field(max_length=128)
+    password_confirm: str = Field(max_length=128)
+    consent: bool = Field(description="Согласие с правилами и на обработку персональных данных")
+
+
+class ClientMixin(Schema):
+    client: Literal["app", "web"] = Field(
+        "app", description="app — выдать токен устройства; web — сессионная cookie"
+    )
+    device_name: str = Field("", max_length=120, description="Например, «iPhone Анны»")
+
+
+class ConfirmIn(ClientMixin):
+    request_id: str = Field(max_length=64)
+    code: str = Field(max_length=12)
+
+
+class ResendIn(Schema):
+    request_id: str = Field(max_length=64)
+
+
+class LoginIn(ClientMixin):
+    login: str = Field(max_length=254, description="Телефон или e-mail")
+    password: str = Field(max_length=128)
+
+
+class ResetIn(Schema):
+    login: str = Field(max_length=254)
+
+
+class ResetConfirmIn(Schema):
+    request_id: str = Field(max_length=64)
+    code: str = Field(max_length=12)
+    password: str = Field(max_length=128)
+    password_confirm: str = Field(max_length=128)
+
+
+class PinIn(Schema):
+    pin: str = Field(max_length=12, description="4–6 цифр")
+
+
+class PinLoginIn(Schema):
+    token: str = Field(max_length=128, description="Токен этого устройства (даже истёкший)")
+    pin: str = Field(max_length=12)
+
+
+class MePatchIn(Schema):
+    first_name: str | None = Field(None, max_length=60)
+    patronymic: str | None = Field(None, max_length=60)
+    last_name: str | None = Field(None, max_length=60)
+    phone: str | None = Field(None, max_length=32, description="Новый номер: придёт SMS с кодом")
+    email: str | None = Field(
+        None, max_length=254, description="Новый e-mail: придёт письмо с кодом"
+    )
+
+
+class MeOut(Schema):
+    user: UserOut
+    pending: TicketOut | None = Field(None, description="Ожидает подтверждения кодом")
+
+
+class ContactConfirmIn(Schema):
+    request_id: str = Field(max_length=64)
+    code: str = Field(max_length=12)
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128)
+    new_password_confirm: str = Field(max_length=128)
+    sign_out_others: bool = Field(True, description="Выйти на всех других устройствах")
+
+
+class PasswordIn(Schema):
+    password: str = Field(max_length=128)
+
+
+class MessageOut(Schema):
+    message: str
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _device_out(device: Device, current_id: int | None) -> DeviceOut:
+    return DeviceOut(
+        id=device.pk,
+        kind=device.kind,  # type: ignore[arg-type]
+        name=device.name,
+        ip=device.ip,
+        created_at=device.created_at,
+        last_seen_at=device.last_seen_at,
+        has_pin=device.has_pin,
+        current=device.pk == current_id,
+    )
+
+
+def _sign_in(request: HttpRequest, user: User, data: ClientMixin) -> SignInOut:
+    if data.client == "web":
+        # A session sign-in from a browser must carry the CSRF token like any form.
+        if check_csrf(request) is not None:
+            raise DomainError("Обновите страницу и повторите вход.", code="csrf_failed", status=403)
+        session_sign_in(request, user)
+        device = Device.objects.get(pk=request.session["device_id"])
+        return SignInOut(
+            user=UserOut.from_orm(user), token=None, device=_device_out(device, device.pk)
+        )
+    device, token = services.device_open_app(
+        user=user,
+        name=data.device_name,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+        now=clock.now(),
+    )
+    return SignInOut(
+        user=UserOut.from_orm(user), token=token, device=_device_out(device, device.pk)
+    )
+
+
+def _app_device(request: HttpRequest) -> Device:
+    device = getattr(request, "device", None)
+    if device is None:
+        raise ValidationFailed("Цифровой пароль задаётся в приложении.", code="pin_app_only")
+    return device
+
+
+# ---------------------------------------------------------------- sign-up and sign-in
+
+
+@auth_router.post(
+    "/register",
+    response={202: TicketOut, **ERRORS},
+    throttle=_throttle,
+    summary="Начать регистрацию",
+)
+def register(request: HttpRequest, data: RegisterIn):  # type: ignore[no-untyped-def]
+    ticket = services.signup_start(
+        login=data.login,
+        first_name=data.first_name,
+        patronymic=data.patronymic,
+        password=data.password,
+        password_confirm=data.password_confirm,
+        consent=data.consent,
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    return 202, ticket
+
+
+@auth_router.post(
+    "/register/confirm",
+    response={201: SignInOut, **ERRORS, 403: ErrorOut},
+    throttle=_throttle,
+    summary="Подтвердить регистрацию кодом",
+)
+def register_confirm(request: HttpRequest, data: ConfirmIn):  # type: ignore[no-untyped-def]
+    user = services.signup_confirm(
+        request_id=data.request_id, code=data.code, now=clock.now(), ip=client_ip(request)
+    )
+    return 201, _sign_in(request, user, data)
+
+
+@auth_router.post(
+    "/code/resend",
+    response={202: TicketOut, **ERRORS},
+    throttle=_throttle,
+    summary="Отправить код ещё раз",
+)
+def code_resend(request: HttpRequest, data: ResendIn):  # type: ignore[no-untyped-def]
+    return 202, services.code_resend(
+        request_id=data.request_id, now=clock.now(), ip=client_ip(request)
+    )
+
+
+@auth_router.post(
+    "/login",
+    response={200: SignInOut, **ERRORS, 403: ErrorOut},
+    throttle=_throttle,
+    summary="Войти",
+)
+def login(request: HttpRequest, data: LoginIn):  # type: ignore[no-untyped-def]
+    user = services.login_authenticate(request=request, login=data.login, password=data.password)
+    return 200, _sign_in(request, user, data)
+
+
+@auth_router.post(
+    "/logout", response={204: None, 401: ErrorOut}, auth=customer_auth, summary="Выйти"
+)
+def logout(request: HttpRequest):  # type: ignore[no-untyped-def]
+    device = getattr(request, "device", None)
+    if device is not None:
+        services.device_revoke_current(device_id=device.pk, now=clock.now())
+    else:
+        session_sign_out(request)
+    return 204, None
+
+
+@auth_router.post(
+    "/password/reset",
+    response={202: TicketOut, **ERRORS},
+    throttle=_throttle,
+    summary="Забыли пароль",
+)
+def password_reset(request: HttpRequest, data: ResetIn):  # type: ignore[no-untyped-def]
+    return 202, services.password_reset_start(
+        login=data.login, now=clock.now(), ip=client_ip(request)
+    )
+
+
+@auth_router.post(
+    "/password/reset/confirm",
+    response={200: MessageOut, **ERRORS},
+    throttle=_throttle,
+    summary="Задать новый пароль по коду",
+)
+def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):  # type: ignore[no-untyped-def]
+    services.password_reset_confirm(
+        request_id=data.request_id,
+        code=data.code,
+        password=data.password,
+        password_confirm=data.password_confirm,
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    return 200, MessageOut(message="Пароль изменён. Войдите с новым паролем.")
+
+
+# ---------------------------------------------------------------- PIN
+
+
+@auth_router.post(
+    "/pin",
+    response={204: None, **ERRORS},
+    auth=[DeviceTokenAuth()],
+    summary="Задать цифровой пароль",
+)
+def pin_set(request: HttpRequest, data: PinIn):  # type: ignore[no-untyped-def]
+    services.device_pin_set(device=_app_device(request), pin=data.pin, now=clock.now())
+    return 204, None
+
+
+@auth_router.delete(
+    "/pin",
+    response={204: None, **ERRORS},
+    auth=[DeviceTokenAuth()],
+    summary="Удалить цифровой пароль",
+)
+def pin_remove(request: HttpRequest):  # type: ignore[no-untyped-def]
+    services.device_pin_remove(device=_app_device(request), now=clock.now())
+    return 204, None
+
+
+@auth_router.post(
+    "/pin/login",
+    response={200: SignInOut, **ERRORS},
+    throttle=_throttle,
+    summary="Войти по цифровому паролю",
+)
+def pin_login(request: HttpRequest, data: PinLoginIn):  # type: ignore[no-untyped-def]
+    device, token = services.device_pin_login(
+        token=data.token, pin=data.pin, now=clock.now(), ip=client_ip(request)
+    )
+    return 200, SignInOut(
+        user=UserOut.from_orm(device.user), token=token, device=_device_out(device, device.pk)
+    )
+
+
+# ---------------------------------------------------------------- devices
+
+
+@auth_router.get(
+    "/devices",
+    response={200: list[DeviceOut], 401: ErrorOut},
+    auth=customer_auth,
+    summary="Мои устройства",
+)
+def devices(request: HttpRequest):  # type: ignore[no-untyped-def]
+    current = current_device_id(request)
+    rows = selectors.device_list(user=request.user, now=clock.now())  # type: ignore[arg-type]
+    return 200, [_device_out(d, current) for d in rows]
+
+
+@auth_router.delete(
+    "/devices/{device_id}",
+    response={204: None, **ERRORS},
+    auth=customer_auth,
+    summary="Завершить сеанс",
+)
+def device_revoke(request: HttpRequest, device_id: int):  # type: ignore[no-untyped-def]
+    services.device_revoke(
+        user=request.user,  # type: ignore[arg-type]
+        device_id=device_id,
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    return 204, None
+
+
+# ---------------------------------------------------------------- profile
+
+
+@me_router.get("", response={200: UserOut, 401: ErrorOut}, summary="Мой профиль")
+def me(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return 200, request.user
+
+
+@me_router.patch("", response={200: MeOut, **ERRORS}, summary="Изменить профиль")
+def me_update(request: HttpRequest, data: MePatchIn):  # type: ignore[no-untyped-def]
+    user: User = request.user  # type: ignore[assignment]
+    now, ip = clock.now(), client_ip(request)
+    if data.phone and data.email:
+        raise ValidationFailed(
+            "Меняйте телефон и e-mail по очереди: на каждый придёт свой код.",
+            code="one_contact_at_a_time",
+        )
+    pending = None
+    if data.phone is not None or data.email is not None:
+        pending = services.contact_change_start(
+            user=user, phone=data.phone, email=data.email, now=now, ip=ip
+        )
+    if data.first_name is not None or data.patronymic is not None or data.last_name is not None:
+        user = services.profile_update(
+            user=user,
+            first_name=user.first_name if data.first_name is None else data.first_name,
+            patronymic=user.patronymic if data.patronymic is None else data.patronymic,
+            last_name=user.last_name if data.last_name is None else data.last_name,
+            now=now,
+            ip=ip,
+        )
+    return 200, MeOut(user=UserOut.from_orm(user), pending=pending)  # type: ignore[arg-type]
+
+
+@me_router.post(
+    "/contact/confirm", response={200: UserOut, **ERRORS}, summary="Подтвердить новый контакт"
+)
+def me_contact_confirm(request: HttpRequest, data: ContactConfirmIn):  # type: ignore[no-untyped-def]
+    return 200, services.contact_change_confirm(
+        user=request.user,  # type: ignore[arg-type]
+        request_id=data.request_id,
+        code=data.code,
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+
+
+@me_router.post("/password", response={200: MessageOut, **ERRORS}, summary="Сменить пароль")
+def me_password(request: HttpRequest, data: PasswordChangeIn):  # type: ignore[no-untyped-def]
+    user = services.password_change(
+        user=request.user,  # type: ignore[arg-type]
+        current_password=data.current_password,
+        new_password=data.new_password,
+        new_password_confirm=data.new_password_confirm,
+        sign_out_others=data.sign_out_others,
+        current_device_id=current_device_id(request),
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    if getattr(request, "device", None) is None:
+        session_keep_after_password_change(request, user)
+    return 200, MessageOut(message="Пароль изменён.")
+
+
+@me_router.delete("", response={204: None, **ERRORS}, summary="Удалить учётную запись")
+def me_delete(request: HttpRequest, data: PasswordIn):  # type: ignore[no-untyped-def]
+    services.user_delete(
+        user=request.user,  # type: ignore[arg-type]
+        password=data.password,
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    if getattr(request, "device", None) is None:
+        session_sign_out(request)
+    return 204, None

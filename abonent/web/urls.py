@@ -1,0 +1,19 @@
+from django.urls import path
+
+from abonent.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("meters/", views.section, {"section": "meters"}, name="meters"),
+    path("appeals/", views.section, {"section": "appeals"}, name="appeals"),
+    path("info/", views.section, {"section": "info"}, name="info"),
+    path("pay/", views.section, {"section": "pay"}, name="pay"),
+    path("terms/", views.terms, name="terms"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("offline/", views.offline, name="offline"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="sw"),
+    path("healthz", views.health, name="health"),
+]

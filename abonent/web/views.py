@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+
+SECTIONS = {
+    "meters": "Счётчики",
+    "appeals": "Обращения",
+    "info": "Информация",
+    "pay": "Оплата",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    request.section = "accounts"  # type: ignore[attr-defined]
+    return render(request, "web/home.html")
+
+
+@login_required
+def section(request: HttpRequest, section: str) -> HttpResponse:
+    request.section = section  # type: ignore[attr-defined]
+    return render(request, f"web/{section}.html", {"title": SECTIONS[section]})
+
+
+def terms(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/terms.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/privacy.html")
+
+
+def offline(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/offline.html")
+
+
+@cache_control(max_age=3600)
+def manifest(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/manifest.webmanifest", content_type="application/manifest+json")
+
+
+@cache_control(no_cache=True)
+def service_worker(request: HttpRequest) -> HttpResponse:
+    response = render(request, "web/sw.js", content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from abonent.api import api
+
+admin.site.site_header = "Абонент — бэк-офис"
+admin.site.site_title = "Абонент"
+admin.site.index_title = "Управление"
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("captcha/", include("captcha.urls")),
+    path("", include("abonent.identity.urls")),
+    path("", include("abonent.web.urls")),
+]
