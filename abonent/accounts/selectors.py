@@ -21,3 +21,11 @@ def branch_for_user(*, user_id: int | None) -> Branch | None:
         if link is not None:
             return link.account.branch
     return branch_list().first()
+
+
+def account_links_for_user(*, user_id: int) -> QuerySet[AccountLink]:
+    return (
+        AccountLink.objects.filter(user_id=user_id)
+        .select_related("account__address", "account__branch")
+        .order_by("created_at", "pk")
+    )

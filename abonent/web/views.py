@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
+from abonent.accounts.selectors import account_links_for_user
+
 SECTIONS = {
     "meters": "Счётчики",
     "appeals": "Обращения",
@@ -17,7 +19,8 @@ SECTIONS = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     request.section = "accounts"  # type: ignore[attr-defined]
-    return render(request, "web/home.html")
+    links = account_links_for_user(user_id=request.user.pk)
+    return render(request, "web/home.html", {"links": links})
 
 
 @login_required
