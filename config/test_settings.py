@@ -5,4 +5,4 @@ import os
 
 os.environ["ABONENT_TESTING"] = "1"
 
-from config.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: F403

@@ -32,5 +32,5 @@ class BranchOut(Schema):
     response=list[BranchOut],
     summary="Города: call-центр, часы работы, приём показаний",
 )
-def branches(request: HttpRequest):  # type: ignore[no-untyped-def]
+def branches(request: HttpRequest):
     return selectors.branch_list()

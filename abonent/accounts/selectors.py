@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from abonent.accounts.models import AccountLink, Branch
@@ -23,9 +25,9 @@ def branch_for_user(*, user_id: int | None) -> Branch | None:
     return branch_list().first()
 
 
-def account_links_for_user(*, user_id: int) -> QuerySet[AccountLink]:
+def account_links_for_user(*, user: Any) -> QuerySet[AccountLink]:
     return (
-        AccountLink.objects.filter(user_id=user_id)
+        AccountLink.objects.filter(user=user)
         .select_related("account__address", "account__branch")
         .order_by("created_at", "pk")
     )

@@ -8,7 +8,7 @@ from typing import Literal
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.throttling import AnonRateThrottle
+from ninja.throttling import AnonRateThrottle, BaseThrottle
 from ninja.utils import check_csrf
 
 from abonent.core import clock
@@ -26,7 +26,7 @@ from abonent.identity.web_session import (
 
 auth_router = Router(tags=["Вход и регистрация"])
 me_router = Router(tags=["Профиль"], auth=customer_auth)
-_throttle = [AnonRateThrottle(settings.AUTH_RATE_PER_IP)]
+_throttle: list[BaseThrottle] = [AnonRateThrottle(settings.AUTH_RATE_PER_IP)]
 
 
 # ---------------------------------------------------------------- schemas
@@ -217,7 +217,7 @@ def _app_device(request: HttpRequest) -> Device:
     throttle=_throttle,
     summary="Начать регистрацию",
 )
-def register(request: HttpRequest, data: RegisterIn):  # type: ignore[no-untyped-def]
+def register(request: HttpRequest, data: RegisterIn):
     ticket = services.signup_start(
         login=data.login,
         first_name=data.first_name,
@@ -237,7 +237,7 @@ def register(request: HttpRequest, data: RegisterIn):  # type: ignore[no-untyped
     throttle=_throttle,
     summary="Подтвердить регистрацию кодом",
 )
-def register_confirm(request: HttpRequest, data: ConfirmIn):  # type: ignore[no-untyped-def]
+def register_confirm(request: HttpRequest, data: ConfirmIn):
     user = services.signup_confirm(
         request_id=data.request_id, code=data.code, now=clock.now(), ip=client_ip(request)
     )
@@ -250,7 +250,7 @@ def register_confirm(request: HttpRequest, data: ConfirmIn):  # type: ignore[no-
     throttle=_throttle,
     summary="Отправить код ещё раз",
 )
-def code_resend(request: HttpRequest, data: ResendIn):  # type: ignore[no-untyped-def]
+def code_resend(request: HttpRequest, data: ResendIn):
     return 202, services.code_resend(
         request_id=data.request_id, now=clock.now(), ip=client_ip(request)
     )
@@ -262,7 +262,7 @@ def code_resend(request: HttpRequest, data: ResendIn):  # type: ignore[no-untype
     throttle=_throttle,
     summary="Войти",
 )
-def login(request: HttpRequest, data: LoginIn):  # type: ignore[no-untyped-def]
+def login(request: HttpRequest, data: LoginIn):
     user = services.login_authenticate(request=request, login=data.login, password=data.password)
     return 200, _sign_in(request, user, data)
 
@@ -270,7 +270,7 @@ def login(request: HttpRequest, data: LoginIn):  # type: ignore[no-untyped-def]
 @auth_router.post(
     "/logout", response={204: None, 401: ErrorOut}, auth=customer_auth, summary="Выйти"
 )
-def logout(request: HttpRequest):  # type: ignore[no-untyped-def]
+def logout(request: HttpRequest):
     device = getattr(request, "device", None)
     if device is not None:
         services.device_revoke_current(device_id=device.pk, now=clock.now())
@@ -285,7 +285,7 @@ def logout(request: HttpRequest):  # type: ignore[no-untyped-def]
     throttle=_throttle,
     summary="Забыли пароль",
 )
-def password_reset(request: HttpRequest, data: ResetIn):  # type: ignore[no-untyped-def]
+def password_reset(request: HttpRequest, data: ResetIn):
     return 202, services.password_reset_start(
         login=data.login, now=clock.now(), ip=client_ip(request)
     )
@@ -297,7 +297,7 @@ def password_reset(request: HttpRequest, data: ResetIn):  # type: ignore[no-unty
     throttle=_throttle,
     summary="Задать новый пароль по коду",
 )
-def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):  # type: ignore[no-untyped-def]
+def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):
     services.password_reset_confirm(
         request_id=data.request_id,
         code=data.code,
@@ -318,7 +318,7 @@ def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):  # type:
     auth=[DeviceTokenAuth()],
     summary="Задать цифровой пароль",
 )
-def pin_set(request: HttpRequest, data: PinIn):  # type: ignore[no-untyped-def]
+def pin_set(request: HttpRequest, data: PinIn):
     services.device_pin_set(device=_app_device(request), pin=data.pin, now=clock.now())
     return 204, None
 
@@ -329,7 +329,7 @@ def pin_set(request: HttpRequest, data: PinIn):  # type: ignore[no-untyped-def]
     auth=[DeviceTokenAuth()],
     summary="Удалить цифровой пароль",
 )
-def pin_remove(request: HttpRequest):  # type: ignore[no-untyped-def]
+def pin_remove(request: HttpRequest):
     services.device_pin_remove(device=_app_device(request), now=clock.now())
     return 204, None
 
@@ -340,7 +340,7 @@ def pin_remove(request: HttpRequest):  # type: ignore[no-untyped-def]
     throttle=_throttle,
     summary="Войти по цифровому паролю",
 )
-def pin_login(request: HttpRequest, data: PinLoginIn):  # type: ignore[no-untyped-def]
+def pin_login(request: HttpRequest, data: PinLoginIn):
     device, token = services.device_pin_login(
         token=data.token, pin=data.pin, now=clock.now(), ip=client_ip(request)
     )
@@ -358,7 +358,7 @@ def pin_login(request: HttpRequest, data: PinLoginIn):  # type: ignore[no-untype
     auth=customer_auth,
     summary="Мои устройства",
 )
-def devices(request: HttpRequest):  # type: ignore[no-untyped-def]
+def devices(request: HttpRequest):
     current = current_device_id(request)
     rows = selectors.device_list(user=request.user, now=clock.now())  # type: ignore[arg-type]
     return 200, [_device_out(d, current) for d in rows]
@@ -370,7 +370,7 @@ def devices(request: HttpRequest):  # type: ignore[no-untyped-def]
     auth=customer_auth,
     summary="Завершить сеанс",
 )
-def device_revoke(request: HttpRequest, device_id: int):  # type: ignore[no-untyped-def]
+def device_revoke(request: HttpRequest, device_id: int):
     services.device_revoke(
         user=request.user,  # type: ignore[arg-type]
         device_id=device_id,
@@ -384,12 +384,12 @@ def device_revoke(request: HttpRequest, device_id: int):  # type: ignore[no-unty
 
 
 @me_router.get("", response={200: UserOut, 401: ErrorOut}, summary="Мой профиль")
-def me(request: HttpRequest):  # type: ignore[no-untyped-def]
+def me(request: HttpRequest):
     return 200, request.user
 
 
 @me_router.patch("", response={200: MeOut, **ERRORS}, summary="Изменить профиль")
-def me_update(request: HttpRequest, data: MePatchIn):  # type: ignore[no-untyped-def]
+def me_update(request: HttpRequest, data: MePatchIn):
     user: User = request.user  # type: ignore[assignment]
     now, ip = clock.now(), client_ip(request)
     if data.phone and data.email:
@@ -417,7 +417,7 @@ def me_update(request: HttpRequest, data: MePatchIn):  # type: ignore[no-untyped
 @me_router.post(
     "/contact/confirm", response={200: UserOut, **ERRORS}, summary="Подтвердить новый контакт"
 )
-def me_contact_confirm(request: HttpRequest, data: ContactConfirmIn):  # type: ignore[no-untyped-def]
+def me_contact_confirm(request: HttpRequest, data: ContactConfirmIn):
     return 200, services.contact_change_confirm(
         user=request.user,  # type: ignore[arg-type]
         request_id=data.request_id,
@@ -428,7 +428,7 @@ def me_contact_confirm(request: HttpRequest, data: ContactConfirmIn):  # type: i
 
 
 @me_router.post("/password", response={200: MessageOut, **ERRORS}, summary="Сменить пароль")
-def me_password(request: HttpRequest, data: PasswordChangeIn):  # type: ignore[no-untyped-def]
+def me_password(request: HttpRequest, data: PasswordChangeIn):
     user = services.password_change(
         user=request.user,  # type: ignore[arg-type]
         current_password=data.current_password,
@@ -445,7 +445,7 @@ def me_password(request: HttpRequest, data: PasswordChangeIn):  # type: ignore[n
 
 
 @me_router.delete("", response={204: None, **ERRORS}, summary="Удалить учётную запись")
-def me_delete(request: HttpRequest, data: PasswordIn):  # type: ignore[no-untyped-def]
+def me_delete(request: HttpRequest, data: PasswordIn):
     services.user_delete(
         user=request.user,  # type: ignore[arg-type]
         password=data.password,

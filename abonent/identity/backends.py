@@ -12,7 +12,7 @@ from abonent.identity.selectors import login_normalize, user_by_login
 class LoginBackend(ModelBackend):
     """Password sign-in by phone (any common spelling) or e-mail."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
 from abonent.identity.phones import format_phone
@@ -69,7 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_has_phone_or_email",
             ),
             models.CheckConstraint(
-                condition=Q(email__isnull=True) | Q(email=models.functions.Lower("email")),
+                condition=Q(email__isnull=True) | Q(email=Lower("email")),
                 name="user_email_lowercase",
             ),
         ]

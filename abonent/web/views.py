@@ -19,7 +19,7 @@ SECTIONS = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     request.section = "accounts"  # type: ignore[attr-defined]
-    links = account_links_for_user(user_id=request.user.pk)
+    links = account_links_for_user(user=request.user)
     return render(request, "web/home.html", {"links": links})
 
 

@@ -24,6 +24,7 @@ from abonent.identity.models import (
 )
 from abonent.identity.selectors import user_by_login
 from abonent.identity.services.codes import (
+    CODE_WRONG,
     TAKEN_TEXT,
     CodeTicket,
     _code_check,
@@ -151,12 +152,16 @@ def password_reset_confirm(
         .select_related("user")
         .first()
     )
-    if vc is not None and vc.user is not None:
-        _new_password(password, password_confirm, vc.user)
+    # Validated the same way for an unknown login, so the answer does not tell who exists.
+    _new_password(password, password_confirm, vc.user if vc and vc.user else User())
     _code_check(request_id=request_id, purpose=CodePurpose.PASSWORD_RESET, code=code, now=now)
     with transaction.atomic():
         vc = _code_take(request_id=request_id, purpose=CodePurpose.PASSWORD_RESET, now=now)
-        user = User.objects.select_for_update().get(pk=vc.user_id)
+        user = None
+        if vc.user_id is not None:
+            user = User.objects.select_for_update().filter(pk=vc.user_id, is_active=True).first()
+        if user is None:
+            raise ValidationFailed(CODE_WRONG, code="code_invalid", fields={"code": [CODE_WRONG]})
         user.set_password(password)
         user.session_stamp = new_session_stamp()
         user.save(update_fields=["password", "session_stamp"])

@@ -154,7 +154,7 @@ class Command(BaseCommand):
                 )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(BRANCHES)} branches; customer {DEMO_PHONE} / {DEMO_PASSWORD}; "
-                f"staff {STAFF_PHONE} / {STAFF_PASSWORD}."
+                f"Demo data ready: {len(BRANCHES)} branches; "
+                f"customer {DEMO_PHONE} / {DEMO_PASSWORD}; staff {STAFF_PHONE} / {STAFF_PASSWORD}."
             )
         )
