@@ -179,11 +179,14 @@ def _device_out(device: Device, current_id: int | None) -> DeviceOut:
     )
 
 
+def _csrf_for_web(request: HttpRequest, data: ClientMixin) -> None:
+    """A session sign-in from a browser must carry the CSRF token like any form."""
+    if data.client == "web" and check_csrf(request) is not None:
+        raise DomainError("Обновите страницу и повторите вход.", code="csrf_failed", status=403)
+
+
 def _sign_in(request: HttpRequest, user: User, data: ClientMixin) -> SignInOut:
     if data.client == "web":
-        # A session sign-in from a browser must carry the CSRF token like any form.
-        if check_csrf(request) is not None:
-            raise DomainError("Обновите страницу и повторите вход.", code="csrf_failed", status=403)
         session_sign_in(request, user)
         device = Device.objects.get(pk=request.session["device_id"])
         return SignInOut(
@@ -238,6 +241,7 @@ def register(request: HttpRequest, data: RegisterIn):
     summary="Подтвердить регистрацию кодом",
 )
 def register_confirm(request: HttpRequest, data: ConfirmIn):
+    _csrf_for_web(request, data)
     user = services.signup_confirm(
         request_id=data.request_id, code=data.code, now=clock.now(), ip=client_ip(request)
     )
@@ -263,6 +267,7 @@ def code_resend(request: HttpRequest, data: ResendIn):
     summary="Войти",
 )
 def login(request: HttpRequest, data: LoginIn):
+    _csrf_for_web(request, data)
     user = services.login_authenticate(request=request, login=data.login, password=data.password)
     return 200, _sign_in(request, user, data)
 
@@ -390,27 +395,16 @@ def me(request: HttpRequest):
 
 @me_router.patch("", response={200: MeOut, **ERRORS}, summary="Изменить профиль")
 def me_update(request: HttpRequest, data: MePatchIn):
-    user: User = request.user  # type: ignore[assignment]
-    now, ip = clock.now(), client_ip(request)
-    if data.phone and data.email:
-        raise ValidationFailed(
-            "Меняйте телефон и e-mail по очереди: на каждый придёт свой код.",
-            code="one_contact_at_a_time",
-        )
-    pending = None
-    if data.phone is not None or data.email is not None:
-        pending = services.contact_change_start(
-            user=user, phone=data.phone, email=data.email, now=now, ip=ip
-        )
-    if data.first_name is not None or data.patronymic is not None or data.last_name is not None:
-        user = services.profile_update(
-            user=user,
-            first_name=user.first_name if data.first_name is None else data.first_name,
-            patronymic=user.patronymic if data.patronymic is None else data.patronymic,
-            last_name=user.last_name if data.last_name is None else data.last_name,
-            now=now,
-            ip=ip,
-        )
+    user, pending = services.profile_change(
+        user=request.user,  # type: ignore[arg-type]
+        first_name=data.first_name,
+        patronymic=data.patronymic,
+        last_name=data.last_name,
+        phone=data.phone,
+        email=data.email,
+        now=clock.now(),
+        ip=client_ip(request),
+    )
     return 200, MeOut(user=UserOut.from_orm(user), pending=pending)  # type: ignore[arg-type]
 
 

@@ -18,6 +18,7 @@ from abonent.identity.services.profile import (
     contact_change_confirm,
     contact_change_start,
     password_change,
+    profile_change,
     profile_update,
     user_delete,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "password_change",
     "password_reset_confirm",
     "password_reset_start",
+    "profile_change",
     "profile_update",
     "signup_confirm",
     "signup_start",

@@ -188,3 +188,39 @@ def password_change(
             data={"sign_out_others": sign_out_others},
         )
     return user
+
+
+def profile_change(
+    *,
+    user: User,
+    first_name: str | None = None,
+    patronymic: str | None = None,
+    last_name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    now: datetime,
+    ip: str | None,
+) -> tuple[User, CodeTicket | None]:
+    """A partial update: names change at once, a new phone or e-mail waits for its code.
+
+    All or nothing: a bad name sends no code, a taken phone changes no name.
+    """
+    if phone and email:
+        raise ValidationFailed(
+            "Меняйте телефон и e-mail по очереди: на каждый придёт свой код.",
+            code="one_contact_at_a_time",
+        )
+    ticket = None
+    with transaction.atomic():
+        if first_name is not None or patronymic is not None or last_name is not None:
+            user = profile_update(
+                user=user,
+                first_name=user.first_name if first_name is None else first_name,
+                patronymic=user.patronymic if patronymic is None else patronymic,
+                last_name=user.last_name if last_name is None else last_name,
+                now=now,
+                ip=ip,
+            )
+        if phone is not None or email is not None:
+            ticket = contact_change_start(user=user, phone=phone, email=email, now=now, ip=ip)
+    return user, ticket
