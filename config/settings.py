@@ -136,6 +136,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "identity-codes-purge": {
+        "task": "abonent.identity.tasks.codes_purge",
+        "schedule": 60 * 60 * 24,
+    },
+}
 
 # Identity
 AUTH_USER_MODEL = "identity.User"
@@ -227,6 +233,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS: list[Path] = []
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "private")

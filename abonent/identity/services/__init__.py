@@ -1,6 +1,6 @@
 """Identity writes. Every function takes the time as `now`; SMS and e-mail go out on commit."""
 
-from abonent.identity.services.codes import CodeTicket, code_resend
+from abonent.identity.services.codes import CodeTicket, code_resend, codes_purge
 from abonent.identity.services.devices import (
     device_by_token,
     device_open_app,
@@ -32,6 +32,7 @@ from abonent.identity.services.registration import (
 __all__ = [
     "CodeTicket",
     "code_resend",
+    "codes_purge",
     "contact_change_confirm",
     "contact_change_start",
     "device_by_token",

@@ -282,3 +282,9 @@ def code_resend(*, request_id: str, now: datetime, ip: str | None) -> CodeTicket
         # The old code stops working once a new one is sent.
         VerificationCode.objects.filter(pk=old.pk).update(consumed_at=now)
     return _ticket(vc)
+
+
+def codes_purge(*, now: datetime) -> int:
+    """Delete codes that can no longer be used or count toward a limit (older than a day)."""
+    deleted, _ = VerificationCode.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    return deleted
