@@ -131,7 +131,8 @@ def test_signup_by_phone_through_the_pages(client: Client, sms_outbox) -> None: 
     assert response.status_code == 302
     user = User.objects.get(phone="+79135554433")
     assert (user.first_name, user.patronymic) == ("Мария", "Сергеевна")
-    assert user.consent_version and user.consent_at
+    assert user.consent_version == "2026-11-01"
+    assert user.consent_at is not None
     assert client.get(reverse("web:home")).status_code == 200
 
 
@@ -349,4 +350,5 @@ def test_delete_account_with_a_wrong_password_changes_nothing(client: Client, us
 
     assert response.status_code == 422
     user.refresh_from_db()
-    assert user.is_active and user.phone == "+79131112233"
+    assert user.is_active
+    assert user.phone == "+79131112233"
