@@ -23,6 +23,10 @@ class DeviceTokenAuth(HttpBearer):
 
 class CabinetSessionAuth(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        # A request that presents a bearer token stands or falls by it: a revoked or expired
+        # token is not rescued by a session cookie that happens to ride along.
+        if request.headers.get("Authorization"):
+            return None
         user = super().authenticate(request, key)
         if user is not None:
             request.device = None  # type: ignore[attr-defined]
