@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --no-sync
+# e.g. make test PYTEST_ARGS="-k login -x"; .ci/run adds a JUnit report here.
+PYTEST_ARGS ?=
 
 .PHONY: help uv install run migrate demo test test-fast lint format bench bench-quick clean
 
