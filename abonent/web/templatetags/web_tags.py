@@ -12,7 +12,6 @@ from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from abonent.core import clock
@@ -112,9 +111,12 @@ def widget_attrs(bound_field: Any, spec: str) -> Any:
     return bound_field
 
 
+REQUIRED_MARK = mark_safe('<span class="req" aria-hidden="true">*</span>')
+
+
 @register.simple_tag
 def required_mark() -> SafeString:
-    return format_html('<span class="req" aria-hidden="true">*</span>')
+    return REQUIRED_MARK
 
 
 def _read_static(name: str) -> bytes:
