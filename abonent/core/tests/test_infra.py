@@ -229,6 +229,18 @@ def test_sms_outbox_reads_back_a_code_sent_on_commit(
     assert sms_outbox.to("+79130000000") == []
 
 
+def test_mail_outbox_reads_back_a_code(mail_outbox: Any, last_email_code: Any) -> None:
+    from abonent.core.tasks import email_send
+
+    email_send.delay("Anna@Example.ru", "Код", "Ваш код: 654321. Никому не сообщайте.")
+    email_send.delay("other@example.ru", "Код", "Ваш код: 111111.")
+
+    assert [m.to for m in mail_outbox.outbox] == [["Anna@Example.ru"], ["other@example.ru"]]
+    assert last_email_code("anna@example.ru") == "654321"
+    with pytest.raises(AssertionError):
+        mail_outbox.last_code("nobody@example.ru")
+
+
 @pytest.mark.django_db
 def test_captcha_accepts_the_test_value() -> None:
     from captcha.fields import CaptchaField
