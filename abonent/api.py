@@ -62,7 +62,12 @@ _FIELD_MESSAGES = {
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        # ("body", "data", "first_name") → "first_name": the schema parameter is always `data`.
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form"):
+            loc = loc[1:]
+        if len(loc) > 1 and loc[0] in ("data", "filters"):
+            loc = loc[1:]
         key = ".".join(loc) or "__all__"
         fields.setdefault(key, []).append(
             _FIELD_MESSAGES.get(err.get("type", ""), "Неверное значение.")

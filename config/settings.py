@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "abonent.identity.middleware.DeviceSessionMiddleware",
+    "abonent.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -182,7 +183,11 @@ AXES_USERNAME_CALLABLE = "abonent.identity.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "abonent.identity.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
+AXES_USERNAME_FORM_FIELD = "username"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+# The API's rate limits trust X-Forwarded-For only from our own proxies.
+NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT
 
 # Codes, PINs and device tokens
 VERIFICATION_CODE_TTL_SECONDS = 600

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.throttling import AnonRateThrottle, BaseThrottle
@@ -192,6 +193,8 @@ def _sign_in(request: HttpRequest, user: User, data: ClientMixin) -> SignInOut:
         return SignInOut(
             user=UserOut.from_orm(user), token=None, device=_device_out(device, device.pk)
         )
+    # The signal a browser sign-in sends too: axes clears the login's failure count on it.
+    user_logged_in.send(sender=type(user), request=request, user=user)
     device, token = services.device_open_app(
         user=user,
         name=data.device_name,

@@ -81,15 +81,15 @@ def _login_target(login: str) -> tuple[str, str]:
     return CodeChannel.SMS, _phone(login, "login")
 
 
-def _new_password(password: str, confirm: str, user: User) -> None:
+def _new_password(password: str, confirm: str, user: User, *, field: str = "password") -> None:
     if password != confirm:
         msg = "Пароли не совпадают."
-        raise ValidationFailed(msg, code="password_mismatch", fields={"password_confirm": [msg]})
+        raise ValidationFailed(msg, code="password_mismatch", fields={f"{field}_confirm": [msg]})
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationFailed(
-            " ".join(exc.messages), code="weak_password", fields={"password": list(exc.messages)}
+            " ".join(exc.messages), code="weak_password", fields={field: list(exc.messages)}
         ) from exc
 
 

@@ -168,7 +168,7 @@ def password_change(
     if not user.check_password(current_password or ""):
         msg = "Текущий пароль указан неверно."
         raise ValidationFailed(msg, code="wrong_password", fields={"current_password": [msg]})
-    _new_password(new_password, new_password_confirm, user)
+    _new_password(new_password, new_password_confirm, user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         fields = ["password"]

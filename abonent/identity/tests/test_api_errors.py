@@ -68,12 +68,6 @@ def test_too_long_a_value_is_explained(api):
     assert list(body["fields"].values()) == [["Слишком длинное значение."]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a wrong HTTP method on an API path (e.g. GET /api/v1/auth/login) gets Django "
-    "Ninja's plain-text 405 'Method not allowed' (text/html, English): abonent/api.py maps 405 "
-    "to method_not_allowed only for a raised HttpError, which Ninja's PathView never raises",
-)
 def test_a_wrong_method_is_a_json_error_too(api):
     response = api.get("/auth/login")
 
@@ -110,13 +104,6 @@ def test_the_rate_limit_is_per_address(api, make_api):
     assert response.status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: config/settings.py sets no NINJA_NUM_PROXIES, so Ninja's AnonRateThrottle "
-    "(abonent/identity/api.py _throttle, AUTH_RATE_PER_IP) keys on any client-sent "
-    "X-Forwarded-For: a new fake header per request escapes the per-IP limit. It should "
-    "follow TRUSTED_PROXY_COUNT (0 → REMOTE_ADDR), as client_ip()/axes already do",
-)
 def test_a_forged_forwarded_for_header_does_not_escape_the_rate_limit(api):
     for n in range(30):
         api.post(

@@ -180,13 +180,6 @@ def test_a_lock_on_one_login_does_not_touch_another(api):
     assert response.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: abonent/identity/backends.py axes_username reads credentials['username'], but "
-    "AxesStandaloneBackend builds its credentials under AXES_USERNAME_FORM_FIELD, which "
-    "defaults to User.USERNAME_FIELD ('phone'); for a JSON sign-in the lockout check sees an "
-    "empty username and never blocks, so the right password still signs in when locked",
-)
 def test_a_locked_login_is_refused_even_with_the_right_password(api):
     # given a locked login
     UserFactory(phone=PHONE)
@@ -227,12 +220,6 @@ def test_a_password_reset_lifts_the_lock(api, sms_log):
     assert login(api, PHONE, NEW_PASSWORD).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: same root cause as the lockout bypass: on user_logged_in axes resets the "
-    "attempts of get_credentials(username) = {'phone': ...}, axes_username reads 'username', "
-    "falls back to request.POST (empty for JSON) and resets the attempts of '' instead",
-)
 def test_a_successful_web_login_resets_the_failure_count(api):
     # given four failures, then a good sign-in from the browser
     UserFactory(phone=PHONE)
@@ -246,13 +233,6 @@ def test_a_successful_web_login_resets_the_failure_count(api):
         assert_error(login(api, PHONE, "Not-The-Password-1"), 422, "login_failed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: abonent/identity/api.py _sign_in (client=app) never sends user_logged_in "
-    "(only django.contrib.auth.login does), so AXES_RESET_ON_SUCCESS never applies to app "
-    "sign-ins (even with axes_username fixed): earlier failures keep counting and one more "
-    "typo after a good sign-in locks the login",
-)
 def test_a_successful_app_login_resets_the_failure_count(api):
     # given four failures, then a good sign-in from the phone app
     UserFactory(phone=PHONE)

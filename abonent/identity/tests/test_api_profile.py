@@ -407,15 +407,6 @@ def test_a_bad_password_change_changes_nothing(api, me, kwargs, code):
     assert not AuditEntry.objects.filter(action="user.password_change").exists()
 
 
-WRONG_FIELD_NAMES = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: abonent/identity/services/profile.py password_change reuses "
-    "codes._new_password, which reports the fields 'password' / 'password_confirm'; "
-    "POST /me/password has no such fields (they are 'new_password' / 'new_password_confirm'), "
-    "so the app cannot show the error next to the right input",
-)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "fields"),
     [
@@ -428,7 +419,6 @@ WRONG_FIELD_NAMES = pytest.mark.xfail(
             {"confirm": "Other-Password-2026"},
             {"new_password_confirm": ["Пароли не совпадают."]},
             id="mismatch",
-            marks=WRONG_FIELD_NAMES,
         ),
         pytest.param(
             {"new": "12345678"},
@@ -439,7 +429,6 @@ WRONG_FIELD_NAMES = pytest.mark.xfail(
                 ]
             },
             id="weak",
-            marks=WRONG_FIELD_NAMES,
         ),
     ],
 )

@@ -411,12 +411,6 @@ def test_register_with_missing_fields_is_refused_and_sends_nothing(api, sms_log)
     assert len(sms_log) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: abonent/api.py _validation_error strips 'payload' from the error location but "
-    "the identity endpoints name their body parameter 'data', so fields come back as "
-    "'data.first_name' instead of 'first_name' (unlike every service error)",
-)
 def test_missing_fields_are_named_like_the_request_fields(api):
     response = api.post("/auth/register", {"login": PHONE})
 

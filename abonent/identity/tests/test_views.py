@@ -20,7 +20,7 @@ def user(db: None) -> User:
     )
 
 
-def sign_in(client: Client, login: str = "+79131112233", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def sign_in(client: Client, login: str = "+79131112233", password: str = PASSWORD):
     return client.post(reverse("identity:login"), {"username": login, "password": password})
 
 
@@ -118,7 +118,7 @@ SIGNUP = {
 
 
 @pytest.mark.django_db(transaction=True)
-def test_signup_by_phone_through_the_pages(client: Client, sms_outbox) -> None:  # type: ignore[no-untyped-def]
+def test_signup_by_phone_through_the_pages(client: Client, sms_outbox) -> None:
     response = client.post(reverse("identity:signup"), SIGNUP)
     assert response.status_code == 302
     assert response["Location"] == reverse("identity:signup_confirm")
@@ -184,7 +184,7 @@ def test_signup_confirm_with_a_wrong_code_keeps_the_user_out(client: Client, db:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_password_reset_through_the_pages(client: Client, user: User, sms_outbox) -> None:  # type: ignore[no-untyped-def]
+def test_password_reset_through_the_pages(client: Client, user: User, sms_outbox) -> None:
     response = client.post(reverse("identity:reset"), {"login": "89131112233"})
     assert response["Location"] == reverse("identity:reset_confirm")
     code = sms_outbox.last_code("+79131112233")
@@ -202,7 +202,7 @@ def test_password_reset_through_the_pages(client: Client, user: User, sms_outbox
 
 def test_reset_for_an_unknown_login_looks_the_same_and_sends_nothing(
     client: Client, db: None, sms_outbox
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = client.post(reverse("identity:reset"), {"login": "+79139998877"})
 
     assert response.status_code == 302
@@ -245,7 +245,7 @@ def test_profile_update_rejects_digits_and_changes_nothing(client: Client, user:
 @pytest.mark.django_db(transaction=True)
 def test_phone_change_waits_for_the_code_sent_to_the_new_number(
     client: Client, user: User, sms_outbox
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     sign_in(client)
 
     client.post(
