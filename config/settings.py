@@ -30,6 +30,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("ABONENT_SITE_URL", default="http://127.0.0.1:8000")
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
+# The branch whose call centre signed-out visitors see.
+DEFAULT_BRANCH_CODE = env.str("DEFAULT_BRANCH_CODE", default="krasnoyarsk")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "abonent.identity.middleware.DeviceSessionMiddleware",
     "abonent.core.middleware.ApiErrorShapeMiddleware",
+    "abonent.web.middleware.BranchTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from abonent.accounts.models import AccountLink, Branch
@@ -12,7 +13,7 @@ def branch_list() -> QuerySet[Branch]:
 
 
 def branch_for_user(*, user_id: int | None) -> Branch | None:
-    """The customer's branch: that of their first linked ЛС, else the first branch."""
+    """The customer's branch: that of their first linked ЛС, else the default one."""
     if user_id:
         link = (
             AccountLink.objects.filter(user_id=user_id)
@@ -22,7 +23,8 @@ def branch_for_user(*, user_id: int | None) -> Branch | None:
         )
         if link is not None:
             return link.account.branch
-    return branch_list().first()
+    branches = branch_list()
+    return branches.filter(code=settings.DEFAULT_BRANCH_CODE).first() or branches.first()
 
 
 def account_links_for_user(*, user: Any) -> QuerySet[AccountLink]:

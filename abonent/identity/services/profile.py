@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
+from abonent.accounts.services import account_links_remove_all
 from abonent.core.errors import (
     Conflict,
     NotFound,
@@ -140,6 +141,7 @@ def user_delete(*, user: User, password: str, now: datetime, ip: str | None) -> 
         VerificationCode.objects.filter(user=user).delete()
         logins = [x for x in (user.phone, user.email) if x]
         VerificationCode.objects.filter(target__in=logins).delete()
+        account_links_remove_all(user=user)
         user.phone = None
         user.email = None
         user.first_name = "Удалённый"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from abonent.accounts.models import AccountLink, PersonalAccount
 from abonent.core.models import AuditEntry
 from abonent.identity.models import Device, User, VerificationCode
 
@@ -352,3 +357,18 @@ def test_delete_account_with_a_wrong_password_changes_nothing(client: Client, us
     user.refresh_from_db()
     assert user.is_active
     assert user.phone == "+79131112233"
+
+
+def test_delete_account_unlinks_the_personal_accounts_but_keeps_them(
+    client: Client, user: User
+) -> None:
+    call_command("seed_demo", stdout=StringIO())
+    account = PersonalAccount.objects.get(number="240100123456")
+    AccountLink.objects.create(user=user, account=account, created_at=timezone.now())
+    sign_in(client)
+
+    client.post(reverse("identity:delete"), {"password": PASSWORD, "confirm": "on"})
+
+    assert not AccountLink.objects.filter(user=user).exists()
+    assert PersonalAccount.objects.filter(pk=account.pk).exists()
+    assert AccountLink.objects.filter(account=account).count() == 1  # the demo customer's
