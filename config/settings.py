@@ -188,7 +188,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_CLIENT_IP_CALLABLE = "abonent.core.http.client_ip"
 # The API's rate limits trust X-Forwarded-For only from our own proxies.
 NINJA_NUM_PROXIES = TRUSTED_PROXY_COUNT
 

@@ -8,7 +8,7 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle, BaseThrottle
 from ninja.utils import check_csrf
 
@@ -234,7 +234,7 @@ def register(request: HttpRequest, data: RegisterIn):
         now=clock.now(),
         ip=client_ip(request),
     )
-    return 202, ticket
+    return Status(202, ticket)
 
 
 @auth_router.post(
@@ -248,7 +248,7 @@ def register_confirm(request: HttpRequest, data: ConfirmIn):
     user = services.signup_confirm(
         request_id=data.request_id, code=data.code, now=clock.now(), ip=client_ip(request)
     )
-    return 201, _sign_in(request, user, data)
+    return Status(201, _sign_in(request, user, data))
 
 
 @auth_router.post(
@@ -258,8 +258,9 @@ def register_confirm(request: HttpRequest, data: ConfirmIn):
     summary="Отправить код ещё раз",
 )
 def code_resend(request: HttpRequest, data: ResendIn):
-    return 202, services.code_resend(
-        request_id=data.request_id, now=clock.now(), ip=client_ip(request)
+    return Status(
+        202,
+        services.code_resend(request_id=data.request_id, now=clock.now(), ip=client_ip(request)),
     )
 
 
@@ -272,7 +273,7 @@ def code_resend(request: HttpRequest, data: ResendIn):
 def login(request: HttpRequest, data: LoginIn):
     _csrf_for_web(request, data)
     user = services.login_authenticate(request=request, login=data.login, password=data.password)
-    return 200, _sign_in(request, user, data)
+    return Status(200, _sign_in(request, user, data))
 
 
 @auth_router.post(
@@ -284,7 +285,7 @@ def logout(request: HttpRequest):
         services.device_revoke_current(device_id=device.pk, now=clock.now())
     else:
         session_sign_out(request)
-    return 204, None
+    return Status(204, None)
 
 
 @auth_router.post(
@@ -294,8 +295,8 @@ def logout(request: HttpRequest):
     summary="Забыли пароль",
 )
 def password_reset(request: HttpRequest, data: ResetIn):
-    return 202, services.password_reset_start(
-        login=data.login, now=clock.now(), ip=client_ip(request)
+    return Status(
+        202, services.password_reset_start(login=data.login, now=clock.now(), ip=client_ip(request))
     )
 
 
@@ -314,7 +315,7 @@ def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):
         now=clock.now(),
         ip=client_ip(request),
     )
-    return 200, MessageOut(message="Пароль изменён. Войдите с новым паролем.")
+    return Status(200, MessageOut(message="Пароль изменён. Войдите с новым паролем."))
 
 
 # ---------------------------------------------------------------- PIN
@@ -328,7 +329,7 @@ def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):
 )
 def pin_set(request: HttpRequest, data: PinIn):
     services.device_pin_set(device=_app_device(request), pin=data.pin, now=clock.now())
-    return 204, None
+    return Status(204, None)
 
 
 @auth_router.delete(
@@ -339,7 +340,7 @@ def pin_set(request: HttpRequest, data: PinIn):
 )
 def pin_remove(request: HttpRequest):
     services.device_pin_remove(device=_app_device(request), now=clock.now())
-    return 204, None
+    return Status(204, None)
 
 
 @auth_router.post(
@@ -352,8 +353,11 @@ def pin_login(request: HttpRequest, data: PinLoginIn):
     device, token = services.device_pin_login(
         token=data.token, pin=data.pin, now=clock.now(), ip=client_ip(request)
     )
-    return 200, SignInOut(
-        user=UserOut.from_orm(device.user), token=token, device=_device_out(device, device.pk)
+    return Status(
+        200,
+        SignInOut(
+            user=UserOut.from_orm(device.user), token=token, device=_device_out(device, device.pk)
+        ),
     )
 
 
@@ -369,7 +373,7 @@ def pin_login(request: HttpRequest, data: PinLoginIn):
 def devices(request: HttpRequest):
     current = current_device_id(request)
     rows = selectors.device_list(user=request.user, now=clock.now())  # type: ignore[arg-type]
-    return 200, [_device_out(d, current) for d in rows]
+    return Status(200, [_device_out(d, current) for d in rows])
 
 
 @auth_router.delete(
@@ -385,7 +389,7 @@ def device_revoke(request: HttpRequest, device_id: int):
         now=clock.now(),
         ip=client_ip(request),
     )
-    return 204, None
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------- profile
@@ -393,7 +397,7 @@ def device_revoke(request: HttpRequest, device_id: int):
 
 @me_router.get("", response={200: UserOut, 401: ErrorOut}, summary="Мой профиль")
 def me(request: HttpRequest):
-    return 200, request.user
+    return Status(200, request.user)
 
 
 @me_router.patch("", response={200: MeOut, **ERRORS}, summary="Изменить профиль")
@@ -408,19 +412,22 @@ def me_update(request: HttpRequest, data: MePatchIn):
         now=clock.now(),
         ip=client_ip(request),
     )
-    return 200, MeOut(user=UserOut.from_orm(user), pending=pending)  # type: ignore[arg-type]
+    return Status(200, MeOut(user=UserOut.from_orm(user), pending=pending))  # type: ignore[arg-type]
 
 
 @me_router.post(
     "/contact/confirm", response={200: UserOut, **ERRORS}, summary="Подтвердить новый контакт"
 )
 def me_contact_confirm(request: HttpRequest, data: ContactConfirmIn):
-    return 200, services.contact_change_confirm(
-        user=request.user,  # type: ignore[arg-type]
-        request_id=data.request_id,
-        code=data.code,
-        now=clock.now(),
-        ip=client_ip(request),
+    return Status(
+        200,
+        services.contact_change_confirm(
+            user=request.user,  # type: ignore[arg-type]
+            request_id=data.request_id,
+            code=data.code,
+            now=clock.now(),
+            ip=client_ip(request),
+        ),
     )
 
 
@@ -438,7 +445,7 @@ def me_password(request: HttpRequest, data: PasswordChangeIn):
     )
     if getattr(request, "device", None) is None:
         session_keep_after_password_change(request, user)
-    return 200, MessageOut(message="Пароль изменён.")
+    return Status(200, MessageOut(message="Пароль изменён."))
 
 
 @me_router.delete("", response={204: None, **ERRORS}, summary="Удалить учётную запись")
@@ -451,4 +458,4 @@ def me_delete(request: HttpRequest, data: PasswordIn):
     )
     if getattr(request, "device", None) is None:
         session_sign_out(request)
-    return 204, None
+    return Status(204, None)
