@@ -376,6 +376,26 @@ def devices(request: HttpRequest):
     return Status(200, [_device_out(d, current) for d in rows])
 
 
+class RevokedOut(Schema):
+    revoked: int
+
+
+@auth_router.delete(
+    "/devices",
+    response={200: RevokedOut, 401: ErrorOut},
+    auth=customer_auth,
+    summary="Завершить все сеансы, кроме этого",
+)
+def devices_revoke_others(request: HttpRequest):
+    count = services.devices_revoke_others(
+        user=request.user,  # type: ignore[arg-type]
+        keep_device_id=current_device_id(request),
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    return Status(200, RevokedOut(revoked=count))
+
+
 @auth_router.delete(
     "/devices/{device_id}",
     response={204: None, **ERRORS},

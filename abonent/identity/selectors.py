@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from abonent.identity.models import Device, User
@@ -28,6 +29,11 @@ def user_by_login(*, login: str) -> User | None:
 
 
 def device_list(*, user: User, now: datetime) -> QuerySet[Device]:
-    return Device.objects.filter(user=user, revoked_at__isnull=True).exclude(
-        kind="app", expires_at__lte=now, pin_hash=""
+    """Live devices: not revoked, an app token not expired (or revivable by its PIN), a browser
+    session not past its cookie's age."""
+    session_cutoff = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    return (
+        Device.objects.filter(user=user, revoked_at__isnull=True)
+        .exclude(kind="app", expires_at__lte=now, pin_hash="")
+        .exclude(kind="web", last_seen_at__lte=session_cutoff)
     )

@@ -16,5 +16,10 @@ urlpatterns = [
     path("profile/contact-confirm/", views.contact_confirm_view, name="contact_confirm"),
     path("profile/password/", views.password_view, name="password"),
     path("profile/devices/<int:device_id>/revoke/", views.device_revoke_view, name="device_revoke"),
+    path(
+        "profile/devices/revoke-others/",
+        views.devices_revoke_others_view,
+        name="devices_revoke_others",
+    ),
     path("profile/delete/", views.delete_view, name="delete"),
 ]

@@ -380,6 +380,19 @@ def device_revoke_view(request: HttpRequest, device_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def devices_revoke_others_view(request: HttpRequest) -> HttpResponse:
+    count = services.devices_revoke_others(
+        user=request.user,  # type: ignore[arg-type]
+        keep_device_id=current_device_id(request),
+        now=clock.now(),
+        ip=client_ip(request),
+    )
+    messages.success(request, f"Завершено сеансов: {count}.")
+    return redirect("identity:profile")
+
+
+@login_required
 def delete_view(request: HttpRequest) -> HttpResponse:
     form = forms.DeleteForm(request.POST or None)
     status = 200

@@ -12,6 +12,7 @@ from abonent.identity.services.devices import (
     device_revoke_current,
     device_session_rotated,
     device_touch,
+    devices_revoke_others,
     login_authenticate,
 )
 from abonent.identity.services.profile import (
@@ -45,6 +46,7 @@ __all__ = [
     "device_revoke_current",
     "device_session_rotated",
     "device_touch",
+    "devices_revoke_others",
     "login_authenticate",
     "password_change",
     "password_reset_confirm",

@@ -157,6 +157,20 @@ def device_revoke(*, user: User, device_id: int, now: datetime, ip: str | None =
         audit_record(now=now, action="device.revoke", actor=user, ip=ip, data={"device": device_id})
 
 
+def devices_revoke_others(
+    *, user: User, keep_device_id: int | None, now: datetime, ip: str | None = None
+) -> int:
+    """«Завершить все другие сеансы»: every browser and app but the one asking."""
+    with transaction.atomic():
+        count = _devices_revoke(
+            Device.objects.filter(user=user).exclude(pk=keep_device_id or 0), now=now
+        )
+        audit_record(
+            now=now, action="device.revoke_others", actor=user, ip=ip, data={"count": count}
+        )
+    return count
+
+
 def device_revoke_current(*, device_id: int, now: datetime) -> None:
     """Sign-out of the current device (its session is being flushed by the caller)."""
     Device.objects.filter(pk=device_id, revoked_at__isnull=True).update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -372,3 +373,40 @@ def test_delete_account_unlinks_the_personal_accounts_but_keeps_them(
     assert not AccountLink.objects.filter(user=user).exists()
     assert PersonalAccount.objects.filter(pk=account.pk).exists()
     assert AccountLink.objects.filter(account=account).count() == 1  # the demo customer's
+
+
+def test_end_all_other_sessions_keeps_only_this_one(client: Client, user: User) -> None:
+    others = [Client(), Client()]
+    for other in others:
+        sign_in(other)
+    token = (
+        Client()
+        .post(
+            "/api/v1/auth/login",
+            {"login": "+79131112233", "password": PASSWORD},
+            content_type="application/json",
+        )
+        .json()["token"]
+    )
+    sign_in(client)
+
+    response = client.post(reverse("identity:devices_revoke_others"))
+
+    assert response.status_code == 302
+    assert Device.objects.filter(user=user, revoked_at__isnull=True).count() == 1
+    assert all(o.get(reverse("identity:profile")).status_code == 302 for o in others)
+    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    assert client.get(reverse("identity:profile")).status_code == 200
+
+
+def test_expired_browser_sessions_are_not_listed(client: Client, user: User, settings) -> None:
+    old = Client()
+    sign_in(old)
+    Device.objects.filter(user=user).update(
+        last_seen_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 60)
+    )
+    sign_in(client)
+
+    devices = client.get(reverse("identity:profile")).context["devices"]
+
+    assert [d.session_key for d in devices] == [client.session.session_key]
