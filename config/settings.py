@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "captcha",
     "csp",
     "channels",
+    "ninja",  # serves Swagger UI from our static files, not a CDN (CSP, no network)
     "abonent.core",
     "abonent.web",
     "abonent.identity",

@@ -50,3 +50,10 @@ def test_openapi_schema_is_published(client: Client) -> None:
 
     for path in ("/api/v1/auth/register", "/api/v1/auth/pin/login", "/api/v1/me/password"):
         assert path in schema["paths"]
+
+
+def test_api_docs_load_swagger_from_our_own_static_files(client: Client) -> None:
+    html = client.get("/api/v1/docs").content.decode()
+
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "https://" not in html  # no CDN: the CSP allows only 'self', and clients may be offline
