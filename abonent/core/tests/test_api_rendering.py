@@ -52,6 +52,7 @@ def test_openapi_schema_is_published(client: Client) -> None:
         assert path in schema["paths"]
 
 
+@pytest.mark.django_db
 def test_api_docs_load_swagger_from_our_own_static_files(client: Client) -> None:
     html = client.get("/api/v1/docs").content.decode()
 
