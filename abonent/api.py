@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
@@ -51,10 +53,10 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 
 _FIELD_MESSAGES = {
-    "missing": "Обязательное поле.",
-    "string_too_long": "Слишком длинное значение.",
-    "string_too_short": "Слишком короткое значение.",
-    "json_invalid": "Тело запроса — не корректный JSON.",
+    "missing": gettext_lazy("Обязательное поле."),
+    "string_too_long": gettext_lazy("Слишком длинное значение."),
+    "string_too_short": gettext_lazy("Слишком короткое значение."),
+    "json_invalid": gettext_lazy("Тело запроса — не корректный JSON."),
 }
 
 
@@ -70,12 +72,12 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
             loc = loc[1:]
         key = ".".join(loc) or "__all__"
         fields.setdefault(key, []).append(
-            _FIELD_MESSAGES.get(err.get("type", ""), "Неверное значение.")
+            str(_FIELD_MESSAGES.get(err.get("type", ""), _("Неверное значение.")))
         )
     return error_response(
         request,
         DomainError(
-            "Проверьте введённые данные.", code="validation_error", fields=fields, status=422
+            _("Проверьте введённые данные."), code="validation_error", fields=fields, status=422
         ),
     )
 
@@ -84,18 +86,20 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(
         request,
-        DomainError("Войдите в личный кабинет.", code="not_authenticated", status=401),
+        DomainError(_("Войдите в личный кабинет."), code="not_authenticated", status=401),
     )
 
 
 @api.exception_handler(AuthorizationError)
 def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
-    return error_response(request, DomainError("Недостаточно прав.", code="forbidden", status=403))
+    return error_response(
+        request, DomainError(_("Недостаточно прав."), code="forbidden", status=403)
+    )
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, DomainError("Не найдено.", code="not_found", status=404))
+    return error_response(request, DomainError(_("Не найдено."), code="not_found", status=404))
 
 
 @api.exception_handler(HttpError)
@@ -107,15 +111,15 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         429: "too_many_requests",
     }
     messages = {
-        400: "Некорректный запрос.",
-        403: "Недостаточно прав или устарел CSRF-токен. Обновите страницу.",
-        429: "Слишком много запросов. Попробуйте позже.",
+        400: _("Некорректный запрос."),
+        403: _("Недостаточно прав или устарел CSRF-токен. Обновите страницу."),
+        429: _("Слишком много запросов. Попробуйте позже."),
     }
     status = exc.status_code
     return error_response(
         request,
         DomainError(
-            messages.get(status, "Некорректный запрос."),
+            messages.get(status) or _("Некорректный запрос."),
             code=codes.get(status, "bad_request"),
             status=status,
         ),

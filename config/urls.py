@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from abonent.api import api
 
-admin.site.site_header = "Абонент — бэк-офис"
-admin.site.site_title = "Абонент"
-admin.site.index_title = "Управление"
+admin.site.site_header = _("Абонент — бэк-офис")
+admin.site.site_title = _("Абонент")
+admin.site.index_title = _("Управление")
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "abonent.accounts"
     label = "accounts"
-    verbose_name = "Лицевые счета"
+    verbose_name = _("Лицевые счета")

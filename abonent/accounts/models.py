@@ -7,47 +7,51 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Branch(models.Model):
     """A city branch of the utility: its time zone, payee requisites and call centre."""
 
-    code = models.SlugField("код", max_length=32, unique=True)
-    name = models.CharField("город", max_length=100)
-    timezone = models.CharField("часовой пояс", max_length=64, default="Asia/Krasnoyarsk")
-    payee_name = models.CharField("получатель платежа", max_length=200)
+    code = models.SlugField(_("код"), max_length=32, unique=True)
+    name = models.CharField(_("город"), max_length=100)
+    timezone = models.CharField(_("часовой пояс"), max_length=64, default="Asia/Krasnoyarsk")
+    payee_name = models.CharField(_("получатель платежа"), max_length=200)
     payee_inn = models.CharField(
-        "ИНН", max_length=12, validators=[RegexValidator(r"^\d{10}(\d{2})?$")]
+        _("ИНН"), max_length=12, validators=[RegexValidator(r"^\d{10}(\d{2})?$")]
     )
-    payee_kpp = models.CharField("КПП", max_length=9, validators=[RegexValidator(r"^\d{9}$")])
+    payee_kpp = models.CharField(_("КПП"), max_length=9, validators=[RegexValidator(r"^\d{9}$")])
     payee_account = models.CharField(
-        "расчётный счёт", max_length=20, validators=[RegexValidator(r"^\d{20}$")]
+        _("расчётный счёт"), max_length=20, validators=[RegexValidator(r"^\d{20}$")]
     )
-    bank_name = models.CharField("банк", max_length=200)
-    bank_bic = models.CharField("БИК", max_length=9, validators=[RegexValidator(r"^\d{9}$")])
+    bank_name = models.CharField(_("банк"), max_length=200)
+    bank_bic = models.CharField(_("БИК"), max_length=9, validators=[RegexValidator(r"^\d{9}$")])
     bank_corr_account = models.CharField(
-        "корр. счёт", max_length=20, validators=[RegexValidator(r"^\d{20}$")]
+        _("корр. счёт"), max_length=20, validators=[RegexValidator(r"^\d{20}$")]
     )
-    call_centre_phone = models.CharField("телефон call-центра", max_length=20)
-    hours_open = models.TimeField("специалисты с", default=time(8, 0))
-    hours_close = models.TimeField("специалисты до", default=time(20, 0))
+    call_centre_phone = models.CharField(_("телефон call-центра"), max_length=20)
+    hours_open = models.TimeField(_("специалисты с"), default=time(8, 0))
+    hours_close = models.TimeField(_("специалисты до"), default=time(20, 0))
     working_days = models.CharField(
-        "рабочие дни (1=пн)",
+        _("рабочие дни (1=пн)"),
         max_length=13,
         default="1,2,3,4,5",
         validators=[RegexValidator(r"^[1-7](,[1-7])*$")],
     )
     reading_day_from = models.PositiveSmallIntegerField(
-        "приём показаний с", default=15, validators=[MinValueValidator(1), MaxValueValidator(28)]
+        _("приём показаний с"), default=15, validators=[MinValueValidator(1), MaxValueValidator(28)]
     )
     reading_day_to = models.PositiveSmallIntegerField(
-        "приём показаний по", default=25, validators=[MinValueValidator(1), MaxValueValidator(28)]
+        _("приём показаний по"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
     )
-    is_active = models.BooleanField("работает", default=True)
+    is_active = models.BooleanField(_("работает"), default=True)
 
     class Meta:
-        verbose_name = "филиал"
-        verbose_name_plural = "филиалы (города)"
+        verbose_name = _("филиал")
+        verbose_name_plural = _("филиалы (города)")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -64,15 +68,15 @@ class Branch(models.Model):
 
 
 class Address(models.Model):
-    branch = models.ForeignKey(Branch, verbose_name="филиал", on_delete=models.PROTECT)
-    settlement = models.CharField("населённый пункт", max_length=100)
-    street = models.CharField("улица", max_length=150)
-    house = models.CharField("дом", max_length=20)
-    flat = models.CharField("квартира", max_length=10, blank=True)
+    branch = models.ForeignKey(Branch, verbose_name=_("филиал"), on_delete=models.PROTECT)
+    settlement = models.CharField(_("населённый пункт"), max_length=100)
+    street = models.CharField(_("улица"), max_length=150)
+    house = models.CharField(_("дом"), max_length=20)
+    flat = models.CharField(_("квартира"), max_length=10, blank=True)
 
     class Meta:
-        verbose_name = "адрес"
-        verbose_name_plural = "адреса"
+        verbose_name = _("адрес")
+        verbose_name_plural = _("адреса")
         constraints = [
             models.UniqueConstraint(
                 fields=["branch", "settlement", "street", "house", "flat"], name="address_unique"
@@ -80,40 +84,48 @@ class Address(models.Model):
         ]
 
     def __str__(self) -> str:
-        flat = f", кв. {self.flat}" if self.flat else ""
-        return f"{self.settlement}, {self.street}, д. {self.house}{flat}"
+        text = gettext("%(settlement)s, %(street)s, д. %(house)s") % {
+            "settlement": self.settlement,
+            "street": self.street,
+            "house": self.house,
+        }
+        if self.flat:
+            text += gettext(", кв. %(flat)s") % {"flat": self.flat}
+        return text
 
 
 class AccountStatus(models.TextChoices):
-    OPEN = "open", "открыт"
-    CLOSED = "closed", "закрыт"
+    OPEN = "open", _("открыт")
+    CLOSED = "closed", _("закрыт")
 
 
 class PersonalAccount(models.Model):
     """A лицевой счёт: what the utility bills, at one address, in one branch."""
 
-    branch = models.ForeignKey(Branch, verbose_name="филиал", on_delete=models.PROTECT)
-    number = models.CharField("номер ЛС", max_length=20, validators=[RegexValidator(r"^\d{6,20}$")])
-    address = models.ForeignKey(Address, verbose_name="адрес", on_delete=models.PROTECT)
-    owner_name = models.CharField("ФИО собственника", max_length=200)
-    area = models.DecimalField(
-        "отапливаемая площадь, м²", max_digits=8, decimal_places=2, default=Decimal("0")
+    branch = models.ForeignKey(Branch, verbose_name=_("филиал"), on_delete=models.PROTECT)
+    number = models.CharField(
+        _("номер ЛС"), max_length=20, validators=[RegexValidator(r"^\d{6,20}$")]
     )
-    residents = models.PositiveSmallIntegerField("зарегистрировано", default=1)
+    address = models.ForeignKey(Address, verbose_name=_("адрес"), on_delete=models.PROTECT)
+    owner_name = models.CharField(_("ФИО собственника"), max_length=200)
+    area = models.DecimalField(
+        _("отапливаемая площадь, м²"), max_digits=8, decimal_places=2, default=Decimal("0")
+    )
+    residents = models.PositiveSmallIntegerField(_("зарегистрировано"), default=1)
     status = models.CharField(
-        "статус", max_length=8, choices=AccountStatus.choices, default=AccountStatus.OPEN
+        _("статус"), max_length=8, choices=AccountStatus.choices, default=AccountStatus.OPEN
     )
 
     class Meta:
-        verbose_name = "лицевой счёт"
-        verbose_name_plural = "лицевые счета"
+        verbose_name = _("лицевой счёт")
+        verbose_name_plural = _("лицевые счета")
         constraints = [
             models.UniqueConstraint(fields=["branch", "number"], name="account_number_per_branch"),
             models.CheckConstraint(condition=Q(area__gte=0), name="account_area_non_negative"),
         ]
 
     def __str__(self) -> str:
-        return f"ЛС {self.number}"
+        return gettext("ЛС %(number)s") % {"number": self.number}
 
 
 class AccountLink(models.Model):
@@ -123,12 +135,12 @@ class AccountLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_links"
     )
     account = models.ForeignKey(PersonalAccount, on_delete=models.CASCADE, related_name="links")
-    label = models.CharField("своё название", max_length=60, blank=True)
+    label = models.CharField(_("своё название"), max_length=60, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "привязка ЛС"
-        verbose_name_plural = "привязки ЛС"
+        verbose_name = _("привязка ЛС")
+        verbose_name_plural = _("привязки ЛС")
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["user", "account"], name="account_link_unique")

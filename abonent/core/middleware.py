@@ -3,10 +3,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 _API_ERRORS = {
-    404: ("not_found", "Не найдено."),
-    405: ("method_not_allowed", "Этот метод не поддерживается для этого адреса."),
+    404: ("not_found", _("Не найдено.")),
+    405: ("method_not_allowed", _("Этот метод не поддерживается для этого адреса.")),
 }
 
 
@@ -26,7 +27,7 @@ class ApiErrorShapeMiddleware:
         ):
             code, message = _API_ERRORS[response.status_code]
             shaped = JsonResponse(
-                {"code": code, "message": message, "fields": {}},
+                {"code": code, "message": str(message), "fields": {}},
                 status=response.status_code,
                 json_dumps_params={"ensure_ascii": False},
             )

@@ -2,30 +2,31 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
     """Who did what to whose data, append-only. Staff reads are recorded here too."""
 
-    at = models.DateTimeField("время", db_index=True)
+    at = models.DateTimeField(_("время"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="кто",
+        verbose_name=_("кто"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    action = models.CharField("действие", max_length=64, db_index=True)
-    subject_user_id = models.BigIntegerField("чьи данные", null=True, blank=True, db_index=True)
-    object_type = models.CharField("объект", max_length=64, blank=True)
-    object_id = models.CharField("id объекта", max_length=64, blank=True)
-    ip = models.GenericIPAddressField("IP", null=True, blank=True)
-    data = models.JSONField("подробности", default=dict, blank=True)
+    action = models.CharField(_("действие"), max_length=64, db_index=True)
+    subject_user_id = models.BigIntegerField(_("чьи данные"), null=True, blank=True, db_index=True)
+    object_type = models.CharField(_("объект"), max_length=64, blank=True)
+    object_id = models.CharField(_("id объекта"), max_length=64, blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    data = models.JSONField(_("подробности"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = "запись журнала"
-        verbose_name_plural = "журнал действий"
+        verbose_name = _("запись журнала")
+        verbose_name_plural = _("журнал действий")
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from abonent.core.errors import ValidationFailed
 
 CENT = Decimal("0.01")
@@ -17,12 +19,12 @@ def money(value: Decimal | int | str) -> Decimal:
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed("Сумма указана неверно.", code="invalid_amount") from exc
+        raise ValidationFailed(_("Сумма указана неверно."), code="invalid_amount") from exc
     if not amount.is_finite():
-        raise ValidationFailed("Сумма указана неверно.", code="invalid_amount")
+        raise ValidationFailed(_("Сумма указана неверно."), code="invalid_amount")
     if amount != amount.quantize(CENT):
         raise ValidationFailed(
-            "В сумме не больше двух знаков после запятой.", code="invalid_amount"
+            _("В сумме не больше двух знаков после запятой."), code="invalid_amount"
         )
     return amount.quantize(CENT)
 

@@ -8,6 +8,7 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle, BaseThrottle
 from ninja.utils import check_csrf
@@ -183,7 +184,7 @@ def _device_out(device: Device, current_id: int | None) -> DeviceOut:
 def _csrf_for_web(request: HttpRequest, data: ClientMixin) -> None:
     """A session sign-in from a browser must carry the CSRF token like any form."""
     if data.client == "web" and check_csrf(request) is not None:
-        raise DomainError("Обновите страницу и повторите вход.", code="csrf_failed", status=403)
+        raise DomainError(_("Обновите страницу и повторите вход."), code="csrf_failed", status=403)
 
 
 def _sign_in(request: HttpRequest, user: User, data: ClientMixin) -> SignInOut:
@@ -210,7 +211,7 @@ def _sign_in(request: HttpRequest, user: User, data: ClientMixin) -> SignInOut:
 def _app_device(request: HttpRequest) -> Device:
     device = getattr(request, "device", None)
     if device is None:
-        raise ValidationFailed("Цифровой пароль задаётся в приложении.", code="pin_app_only")
+        raise ValidationFailed(_("Цифровой пароль задаётся в приложении."), code="pin_app_only")
     return device
 
 
@@ -315,7 +316,7 @@ def password_reset_confirm(request: HttpRequest, data: ResetConfirmIn):
         now=clock.now(),
         ip=client_ip(request),
     )
-    return Status(200, MessageOut(message="Пароль изменён. Войдите с новым паролем."))
+    return Status(200, MessageOut(message=_("Пароль изменён. Войдите с новым паролем.")))
 
 
 # ---------------------------------------------------------------- PIN
@@ -465,7 +466,7 @@ def me_password(request: HttpRequest, data: PasswordChangeIn):
     )
     if getattr(request, "device", None) is None:
         session_keep_after_password_change(request, user)
-    return Status(200, MessageOut(message="Пароль изменён."))
+    return Status(200, MessageOut(message=_("Пароль изменён.")))
 
 
 @me_router.delete("", response={204: None, **ERRORS}, summary="Удалить учётную запись")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from captcha.fields import CaptchaField
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 PASSWORD = forms.PasswordInput(attrs={"autocomplete": "new-password"})
 CODE_ATTRS = {
@@ -16,12 +17,12 @@ CODE_ATTRS = {
 
 class LoginForm(forms.Form):
     username = forms.CharField(
-        label="Телефон или e-mail",
+        label=_("Телефон или e-mail"),
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label="Пароль",
+        label=_("Пароль"),
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -29,65 +30,66 @@ class LoginForm(forms.Form):
 
 class SignupForm(forms.Form):
     login = forms.CharField(
-        label="Мобильный телефон или e-mail",
+        label=_("Мобильный телефон или e-mail"),
         max_length=254,
-        help_text="На него придёт код подтверждения. Он же — ваш логин.",
+        help_text=_("На него придёт код подтверждения. Он же — ваш логин."),
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "placeholder": "+7 (999) 999-99-99"}
         ),
     )
     first_name = forms.CharField(
-        label="Имя", max_length=60, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        label=_("Имя"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
     patronymic = forms.CharField(
-        label="Отчество",
+        label=_("Отчество"),
         max_length=60,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "additional-name"}),
     )
     password = forms.CharField(
-        label="Пароль", max_length=128, widget=PASSWORD, help_text="Не короче 8 символов."
+        label=_("Пароль"), max_length=128, widget=PASSWORD, help_text=_("Не короче 8 символов.")
     )
-    password_confirm = forms.CharField(label="Пароль ещё раз", max_length=128, widget=PASSWORD)
+    password_confirm = forms.CharField(label=_("Пароль ещё раз"), max_length=128, widget=PASSWORD)
     consent = forms.BooleanField(
-        label="Согласен с правилами пользования и на обработку персональных данных", required=False
+        label=_("Согласен с правилами пользования и на обработку персональных данных"),
+        required=False,
     )
-    captcha = CaptchaField(label="Символы с картинки")
+    captcha = CaptchaField(label=_("Символы с картинки"))
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Код из сообщения", max_length=6, widget=forms.TextInput(attrs=CODE_ATTRS)
+        label=_("Код из сообщения"), max_length=6, widget=forms.TextInput(attrs=CODE_ATTRS)
     )
 
 
 class ResetStartForm(forms.Form):
     login = forms.CharField(
-        label="Телефон или e-mail",
+        label=_("Телефон или e-mail"),
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
 
 
 class ResetConfirmForm(CodeForm):
-    password = forms.CharField(label="Новый пароль", max_length=128, widget=PASSWORD)
+    password = forms.CharField(label=_("Новый пароль"), max_length=128, widget=PASSWORD)
     password_confirm = forms.CharField(
-        label="Новый пароль ещё раз", max_length=128, widget=PASSWORD
+        label=_("Новый пароль ещё раз"), max_length=128, widget=PASSWORD
     )
 
 
 class ProfileForm(forms.Form):
     last_name = forms.CharField(
-        label="Фамилия",
+        label=_("Фамилия"),
         max_length=60,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     first_name = forms.CharField(
-        label="Имя", max_length=60, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+        label=_("Имя"), max_length=60, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )
     patronymic = forms.CharField(
-        label="Отчество",
+        label=_("Отчество"),
         max_length=60,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "additional-name"}),
@@ -95,30 +97,32 @@ class ProfileForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    KIND_CHOICES = [("phone", "Телефон"), ("email", "E-mail")]
+    KIND_CHOICES = [("phone", _("Телефон")), ("email", _("E-mail"))]
     kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.HiddenInput)
-    value = forms.CharField(label="Новый телефон или e-mail", max_length=254)
+    value = forms.CharField(label=_("Новый телефон или e-mail"), max_length=254)
 
 
 class PasswordChangeForm(forms.Form):
     current_password = forms.CharField(
-        label="Текущий пароль",
+        label=_("Текущий пароль"),
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    new_password = forms.CharField(label="Новый пароль", max_length=128, widget=PASSWORD)
+    new_password = forms.CharField(label=_("Новый пароль"), max_length=128, widget=PASSWORD)
     new_password_confirm = forms.CharField(
-        label="Новый пароль ещё раз", max_length=128, widget=PASSWORD
+        label=_("Новый пароль ещё раз"), max_length=128, widget=PASSWORD
     )
     sign_out_others = forms.BooleanField(
-        label="Выйти на всех других устройствах", required=False, initial=True
+        label=_("Выйти на всех других устройствах"), required=False, initial=True
     )
 
 
 class DeleteForm(forms.Form):
     password = forms.CharField(
-        label="Пароль для подтверждения",
+        label=_("Пароль для подтверждения"),
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    confirm = forms.BooleanField(label="Я понимаю, что учётная запись будет удалена без возврата")
+    confirm = forms.BooleanField(
+        label=_("Я понимаю, что учётная запись будет удалена без возврата")
+    )

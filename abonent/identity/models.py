@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from abonent.identity.phones import format_phone
 
@@ -39,17 +40,17 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A customer or a staff member. Signs in by phone or e-mail; at least one is set."""
 
-    phone = models.CharField("телефон", max_length=16, unique=True, null=True, blank=True)
-    email = models.EmailField("e-mail", max_length=254, unique=True, null=True, blank=True)
-    first_name = models.CharField("имя", max_length=60)
-    patronymic = models.CharField("отчество", max_length=60, blank=True)
-    last_name = models.CharField("фамилия", max_length=60, blank=True)
-    is_active = models.BooleanField("активен", default=True)
-    is_staff = models.BooleanField("сотрудник", default=False)
-    date_joined = models.DateTimeField("зарегистрирован", auto_now_add=True)
-    consent_version = models.CharField("версия согласия", max_length=32, blank=True)
-    consent_at = models.DateTimeField("согласие дано", null=True, blank=True)
-    deleted_at = models.DateTimeField("удалён", null=True, blank=True)
+    phone = models.CharField(_("телефон"), max_length=16, unique=True, null=True, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, unique=True, null=True, blank=True)
+    first_name = models.CharField(_("имя"), max_length=60)
+    patronymic = models.CharField(_("отчество"), max_length=60, blank=True)
+    last_name = models.CharField(_("фамилия"), max_length=60, blank=True)
+    is_active = models.BooleanField(_("активен"), default=True)
+    is_staff = models.BooleanField(_("сотрудник"), default=False)
+    date_joined = models.DateTimeField(_("зарегистрирован"), auto_now_add=True)
+    consent_version = models.CharField(_("версия согласия"), max_length=32, blank=True)
+    consent_at = models.DateTimeField(_("согласие дано"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("удалён"), null=True, blank=True)
     # Rotated to sign the user out everywhere; sessions are signed with it, not the password.
     session_stamp = models.CharField(max_length=32, default=new_session_stamp, editable=False)
 
@@ -60,8 +61,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = ["first_name"]
 
     class Meta:
-        verbose_name = "пользователь"
-        verbose_name_plural = "пользователи"
+        verbose_name = _("пользователь")
+        verbose_name_plural = _("пользователи")
         constraints = [
             models.CheckConstraint(
                 condition=Q(phone__isnull=False)
@@ -101,15 +102,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class CodePurpose(models.TextChoices):
-    SIGNUP = "signup", "регистрация"
-    PASSWORD_RESET = "password_reset", "восстановление пароля"
-    CHANGE_PHONE = "change_phone", "смена телефона"
-    CHANGE_EMAIL = "change_email", "смена e-mail"
+    SIGNUP = "signup", _("регистрация")
+    PASSWORD_RESET = "password_reset", _("восстановление пароля")
+    CHANGE_PHONE = "change_phone", _("смена телефона")
+    CHANGE_EMAIL = "change_email", _("смена e-mail")
 
 
 class CodeChannel(models.TextChoices):
-    SMS = "sms", "SMS"
-    EMAIL = "email", "e-mail"
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("e-mail")
 
 
 class VerificationCode(models.Model):
@@ -118,7 +119,7 @@ class VerificationCode(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     purpose = models.CharField(max_length=20, choices=CodePurpose.choices)
     channel = models.CharField(max_length=10, choices=CodeChannel.choices)
-    target = models.CharField("куда отправлен", max_length=254, db_index=True)
+    target = models.CharField(_("куда отправлен"), max_length=254, db_index=True)
     code_hash = models.CharField(max_length=64)
     user = models.ForeignKey(
         "identity.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -132,8 +133,8 @@ class VerificationCode(models.Model):
     consumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "код подтверждения"
-        verbose_name_plural = "коды подтверждения"
+        verbose_name = _("код подтверждения")
+        verbose_name_plural = _("коды подтверждения")
         indexes = [models.Index(fields=["target", "created_at"])]
         constraints = [
             models.CheckConstraint(
@@ -147,8 +148,8 @@ class VerificationCode(models.Model):
 
 
 class DeviceKind(models.TextChoices):
-    WEB = "web", "браузер"
-    APP = "app", "приложение"
+    WEB = "web", _("браузер")
+    APP = "app", _("приложение")
 
 
 class Device(models.Model):
@@ -156,7 +157,7 @@ class Device(models.Model):
 
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="devices")
     kind = models.CharField(max_length=8, choices=DeviceKind.choices)
-    name = models.CharField("устройство", max_length=120)
+    name = models.CharField(_("устройство"), max_length=120)
     session_key = models.CharField(max_length=40, unique=True, null=True, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     pin_hash = models.CharField(max_length=200, blank=True)
@@ -169,8 +170,8 @@ class Device(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "устройство"
-        verbose_name_plural = "устройства и сеансы"
+        verbose_name = _("устройство")
+        verbose_name_plural = _("устройства и сеансы")
         ordering = ["-last_seen_at"]
         constraints = [
             models.CheckConstraint(

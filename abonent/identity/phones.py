@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import phonenumbers
+from django.utils.translation import gettext_lazy as _
 
 from abonent.core.errors import ValidationFailed
 
-INVALID_PHONE = "Укажите мобильный номер в формате +7 (999) 999-99-99."
+INVALID_PHONE = _("Укажите мобильный номер в формате +7 (999) 999-99-99.")
 
 
 def normalize_phone(raw: str) -> str:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from abonent.core import clock
@@ -60,7 +61,11 @@ def lockout_response(
     if response is not None:
         return response
     return JsonResponse(
-        {"code": "login_locked", "message": "Слишком много неудачных попыток входа.", "fields": {}},
+        {
+            "code": "login_locked",
+            "message": _("Слишком много неудачных попыток входа."),
+            "fields": {},
+        },
         status=429,
     )
 
@@ -96,7 +101,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     session_sign_out(request)
-    messages.info(request, "Вы вышли из личного кабинета.")
+    messages.info(request, _("Вы вышли из личного кабинета."))
     return redirect("identity:login")
 
 
@@ -154,7 +159,7 @@ def _code_page(
             messages.error(request, exc.message)
         else:
             _remember(request, key, new)
-            messages.success(request, "Мы отправили новый код.")
+            messages.success(request, _("Мы отправили новый код."))
         return redirect(request.path)
     if request.method == "POST" and form.is_valid():
         try:
@@ -183,7 +188,10 @@ def signup_confirm_view(request: HttpRequest) -> HttpResponse:
         )
         request.session.pop(SIGNUP_KEY, None)
         session_sign_in(request, user)
-        messages.success(request, f"Добро пожаловать, {user.display_name}! Регистрация завершена.")
+        messages.success(
+            request,
+            _("Добро пожаловать, %(name)s! Регистрация завершена.") % {"name": user.display_name},
+        )
         return redirect("web:home")
 
     return _code_page(
@@ -229,7 +237,7 @@ def reset_confirm_view(request: HttpRequest) -> HttpResponse:
             ip=client_ip(request),
         )
         request.session.pop(RESET_KEY, None)
-        messages.success(request, "Пароль изменён. Войдите с новым паролем.")
+        messages.success(request, _("Пароль изменён. Войдите с новым паролем."))
         return redirect("identity:login")
 
     return _code_page(
@@ -266,7 +274,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             form_add_domain_error(form, exc)
             status = exc.status
         else:
-            messages.success(request, "Данные сохранены.")
+            messages.success(request, _("Данные сохранены."))
             return redirect("identity:profile")
     elif request.method == "POST":
         status = 400
@@ -303,7 +311,7 @@ def contact_view(request: HttpRequest, kind: str) -> HttpResponse:
             return redirect("identity:contact_confirm")
     elif request.method == "POST":
         status = 400
-    form.fields["value"].label = "Новый номер телефона" if kind == "phone" else "Новый e-mail"
+    form.fields["value"].label = _("Новый номер телефона") if kind == "phone" else _("Новый e-mail")
     return render(request, "identity/contact.html", {"form": form, "kind": kind}, status=status)
 
 
@@ -318,7 +326,7 @@ def contact_confirm_view(request: HttpRequest) -> HttpResponse:
             ip=client_ip(request),
         )
         request.session.pop(CONTACT_KEY, None)
-        messages.success(request, "Контакт изменён.")
+        messages.success(request, _("Контакт изменён."))
         return redirect("identity:profile")
 
     return _code_page(
@@ -353,7 +361,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
             status = exc.status
         else:
             session_keep_after_password_change(request, user)
-            messages.success(request, "Пароль изменён.")
+            messages.success(request, _("Пароль изменён."))
             return redirect("identity:profile")
     elif request.method == "POST":
         status = 400
@@ -375,7 +383,7 @@ def device_revoke_view(request: HttpRequest, device_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Сеанс завершён.")
+        messages.success(request, _("Сеанс завершён."))
     return redirect("identity:profile")
 
 
@@ -388,7 +396,7 @@ def devices_revoke_others_view(request: HttpRequest) -> HttpResponse:
         now=clock.now(),
         ip=client_ip(request),
     )
-    messages.success(request, f"Завершено сеансов: {count}.")
+    messages.success(request, _("Завершено сеансов: %(count)s.") % {"count": count})
     return redirect("identity:profile")
 
 
@@ -409,7 +417,7 @@ def delete_view(request: HttpRequest) -> HttpResponse:
             status = exc.status
         else:
             session_sign_out(request)
-            messages.info(request, "Учётная запись удалена, персональные данные стёрты.")
+            messages.info(request, _("Учётная запись удалена, персональные данные стёрты."))
             return redirect("identity:login")
     elif request.method == "POST":
         status = 400

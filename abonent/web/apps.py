@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
     name = "abonent.web"
     label = "web"
-    verbose_name = "Сайт"
+    verbose_name = _("Сайт")

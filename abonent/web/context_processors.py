@@ -4,15 +4,16 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from abonent.accounts.selectors import branch_for_user
 
 NAV = [
-    ("accounts", "Счета", "web:home", "wallet"),
-    ("meters", "Счётчики", "web:meters", "gauge"),
-    ("appeals", "Обращения", "web:appeals", "chat"),
-    ("info", "Информация", "web:info", "bell"),
-    ("profile", "Профиль", "identity:profile", "user"),
+    ("accounts", _("Счета"), "web:home", "wallet"),
+    ("meters", _("Счётчики"), "web:meters", "gauge"),
+    ("appeals", _("Обращения"), "web:appeals", "chat"),
+    ("info", _("Информация"), "web:info", "bell"),
+    ("profile", _("Профиль"), "identity:profile", "user"),
 ]
 
 

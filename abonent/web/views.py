@@ -4,15 +4,16 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 
 from abonent.accounts.selectors import account_links_for_user
 
 SECTIONS = {
-    "meters": "Счётчики",
-    "appeals": "Обращения",
-    "info": "Информация",
-    "pay": "Оплата",
+    "meters": _("Счётчики"),
+    "appeals": _("Обращения"),
+    "info": _("Информация"),
+    "pay": _("Оплата"),
 }
 
 

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from abonent.core import tasks as delivery
 from abonent.core.errors import (
@@ -34,22 +36,22 @@ from abonent.identity.phones import normalize_phone
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё '\-]{0,59}$")
 PIN_RE = re.compile(r"^\d{4,6}$")
 
-CODE_WRONG = "Неверный код. Проверьте цифры и попробуйте ещё раз."
-CODE_EXPIRED = "Срок действия кода истёк. Запросите новый код."
-CODE_USED = "Этот код уже использован. Запросите новый код."
-CODE_LOCKED = "Слишком много неверных попыток. Запросите новый код."
-LOGIN_FAILED = "Неверный логин или пароль."
+CODE_WRONG = gettext_lazy("Неверный код. Проверьте цифры и попробуйте ещё раз.")
+CODE_EXPIRED = gettext_lazy("Срок действия кода истёк. Запросите новый код.")
+CODE_USED = gettext_lazy("Этот код уже использован. Запросите новый код.")
+CODE_LOCKED = gettext_lazy("Слишком много неверных попыток. Запросите новый код.")
+LOGIN_FAILED = gettext_lazy("Неверный логин или пароль.")
 
 
 def _name(value: str, field: str, *, required: bool = True) -> str:
     value = " ".join((value or "").split())
     if not value:
         if required:
-            raise ValidationFailed(fields={field: ["Заполните это поле."]})
+            raise ValidationFailed(fields={field: [_("Заполните это поле.")]})
         return ""
     if not NAME_RE.match(value):
         raise ValidationFailed(
-            fields={field: ["Только буквы, пробел, дефис и апостроф, до 60 знаков."]}
+            fields={field: [_("Только буквы, пробел, дефис и апостроф, до 60 знаков.")]}
         )
     return value
 
@@ -59,7 +61,7 @@ def _email(value: str, field: str = "email") -> str:
     try:
         validate_email(value)
     except ValidationError as exc:
-        msg = "Укажите e-mail в формате name@example.ru."
+        msg = _("Укажите e-mail в формате name@example.ru.")
         raise ValidationFailed(msg, code="invalid_email", fields={field: [msg]}) from exc
     return value
 
@@ -75,7 +77,7 @@ def _login_target(login: str) -> tuple[str, str]:
     """(channel, normalized target) for a phone or an e-mail typed by the customer."""
     login = (login or "").strip()
     if not login:
-        raise ValidationFailed(fields={"login": ["Укажите телефон или e-mail."]})
+        raise ValidationFailed(fields={"login": [_("Укажите телефон или e-mail.")]})
     if "@" in login:
         return CodeChannel.EMAIL, _email(login, "login")
     return CodeChannel.SMS, _phone(login, "login")
@@ -83,7 +85,7 @@ def _login_target(login: str) -> tuple[str, str]:
 
 def _new_password(password: str, confirm: str, user: User, *, field: str = "password") -> None:
     if password != confirm:
-        msg = "Пароли не совпадают."
+        msg = _("Пароли не совпадают.")
         raise ValidationFailed(msg, code="password_mismatch", fields={f"{field}_confirm": [msg]})
     try:
         validate_password(password, user=user)
@@ -103,28 +105,32 @@ def _code_hash(public_id: str, code: str) -> str:
     ).hexdigest()
 
 
+# (e-mail subject, message). "{code}" is filled in with str.format once translated: keep it.
 CODE_TEXTS = {
     CodePurpose.SIGNUP: (
-        "Код регистрации",
-        "Код регистрации в Абоненте: {code}. Никому его не сообщайте.",
+        gettext_lazy("Код регистрации"),
+        gettext_lazy("Код регистрации в Абоненте: {code}. Никому его не сообщайте."),
     ),
     CodePurpose.PASSWORD_RESET: (
-        "Восстановление пароля",
-        "Код для восстановления пароля в Абоненте: {code}. Никому его не сообщайте.",
+        gettext_lazy("Восстановление пароля"),
+        gettext_lazy("Код для восстановления пароля в Абоненте: {code}. Никому его не сообщайте."),
     ),
     CodePurpose.CHANGE_PHONE: (
-        "Подтверждение номера",
-        "Код подтверждения номера в Абоненте: {code}.",
+        gettext_lazy("Подтверждение номера"),
+        gettext_lazy("Код подтверждения номера в Абоненте: {code}."),
     ),
     CodePurpose.CHANGE_EMAIL: (
-        "Подтверждение e-mail",
-        "Код подтверждения e-mail в Абоненте: {code}.",
+        gettext_lazy("Подтверждение e-mail"),
+        gettext_lazy("Код подтверждения e-mail в Абоненте: {code}."),
     ),
 }
-TAKEN_TEXT = (
+# "{what}" becomes TAKEN_WHAT_PHONE or TAKEN_WHAT_EMAIL; "{code}" is filled in when sent.
+TAKEN_TEXT = gettext_lazy(
     "Код {code}. Этот {what} уже зарегистрирован в Абоненте: войдите с паролем "
     "или восстановите его. Если это были не вы, ничего делать не нужно."
 )
+TAKEN_WHAT_PHONE = gettext_lazy("номер")
+TAKEN_WHAT_EMAIL = gettext_lazy("адрес")
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ def _code_issue(
     if last is not None and last.created_at + interval > now:
         wait = int((last.created_at + interval - now).total_seconds()) + 1
         raise TooManyRequests(
-            f"Новый код можно запросить через {wait} с.",
+            _("Новый код можно запросить через %(wait)s с.") % {"wait": wait},
             code="code_resend_too_soon",
             retry_after=wait,
         )
@@ -178,7 +184,7 @@ def _code_issue(
         >= settings.VERIFICATION_MAX_PER_HOUR * 2
     ):
         raise TooManyRequests(
-            "Слишком много запросов кода. Попробуйте через час.",
+            _("Слишком много запросов кода. Попробуйте через час."),
             code="code_limit_reached",
             retry_after=3600,
         )
@@ -197,11 +203,13 @@ def _code_issue(
     vc.save()
     if deliver:
         subject, template = CODE_TEXTS[CodePurpose(purpose)]
-        body = (text or template).format(code=code)
+        # The job's arguments go through JSON: plain strings, in the request's language.
+        title = str(subject)
+        body = str(text or template).format(code=code)
         if channel == CodeChannel.SMS:
             transaction.on_commit(lambda: delivery.sms_send.delay(target, body))
         else:
-            transaction.on_commit(lambda: delivery.email_send.delay(target, subject, body))
+            transaction.on_commit(lambda: delivery.email_send.delay(target, title, body))
     return vc
 
 
@@ -215,7 +223,9 @@ def _code_check(*, request_id: str, purpose: str, code: str, now: datetime) -> N
             .first()
         )
         if vc is None:
-            error = NotFound("Запрос кода не найден. Запросите новый код.", code="code_not_found")
+            error = NotFound(
+                _("Запрос кода не найден. Запросите новый код."), code="code_not_found"
+            )
         elif vc.consumed_at is not None:
             error = ValidationFailed(CODE_USED, code="code_used", fields={"code": [CODE_USED]})
         elif vc.expires_at <= now:
@@ -233,7 +243,7 @@ def _code_check(*, request_id: str, purpose: str, code: str, now: datetime) -> N
                 error = TooManyRequests(CODE_LOCKED, code="code_attempts_exceeded")
             else:
                 left = settings.VERIFICATION_CODE_MAX_ATTEMPTS - vc.attempts
-                msg = f"{CODE_WRONG} Осталось попыток: {left}."
+                msg = str(CODE_WRONG) + " " + _("Осталось попыток: %(left)s.") % {"left": left}
                 error = ValidationFailed(msg, code="code_invalid", fields={"code": [msg]})
     if error is not None:
         raise error
@@ -266,7 +276,7 @@ def code_resend(*, request_id: str, now: datetime, ip: str | None) -> CodeTicket
         public_id=_uuid(request_id), consumed_at__isnull=True
     ).first()
     if old is None:
-        raise NotFound("Запрос кода не найден. Начните заново.", code="code_not_found")
+        raise NotFound(_("Запрос кода не найден. Начните заново."), code="code_not_found")
     with transaction.atomic():
         vc = _code_issue(
             purpose=old.purpose,

@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from abonent.core.errors import (
     DomainError,
@@ -40,8 +41,11 @@ def login_authenticate(*, request: HttpRequest, login: str, password: str) -> Us
     if getattr(request, "axes_locked_out", False):
         minutes = max(1, round(settings.AXES_COOLOFF_TIME * 60))
         raise TooManyRequests(
-            f"Слишком много неудачных попыток входа. Попробуйте через {minutes} мин. "
-            "или восстановите пароль.",
+            _(
+                "Слишком много неудачных попыток входа. Попробуйте через %(minutes)s мин. "
+                "или восстановите пароль."
+            )
+            % {"minutes": minutes},
             code="login_locked",
             retry_after=minutes * 60,
         )
@@ -55,7 +59,7 @@ def _device_name(user_agent: str, fallback: str) -> str:
     browser = next(
         (b for b in ("Edg", "YaBrowser", "OPR", "Firefox", "Chrome", "Safari") if b in ua), ""
     )
-    names = {"Edg": "Edge", "YaBrowser": "Яндекс Браузер", "OPR": "Opera"}
+    names = {"Edg": "Edge", "YaBrowser": _("Яндекс Браузер"), "OPR": "Opera"}
     system = next(
         (s for s in ("Android", "iPhone", "iPad", "Windows", "Mac OS", "Linux") if s in ua), ""
     )
@@ -74,7 +78,7 @@ def device_open_web(
     device = Device.objects.create(
         user=user,
         kind=DeviceKind.WEB,
-        name=_device_name(user_agent, "Браузер"),
+        name=_device_name(user_agent, _("Браузер")),
         session_key=session.session_key,
         ip=ip,
         user_agent=user_agent[:300],
@@ -97,7 +101,7 @@ def device_open_app(
         device = Device.objects.create(
             user=user,
             kind=DeviceKind.APP,
-            name=(name or "").strip()[:120] or _device_name(user_agent, "Приложение"),
+            name=(name or "").strip()[:120] or _device_name(user_agent, _("Приложение")),
             token_hash=_hash_secret(token),
             ip=ip,
             user_agent=user_agent[:300],
@@ -151,7 +155,7 @@ def _devices_revoke(devices: Any, *, now: datetime) -> int:
 def device_revoke(*, user: User, device_id: int, now: datetime, ip: str | None = None) -> None:
     devices = Device.objects.filter(user=user, pk=device_id, revoked_at__isnull=True)
     if not devices.exists():
-        raise NotFound("Устройство не найдено.", code="device_not_found")
+        raise NotFound(_("Устройство не найдено."), code="device_not_found")
     with transaction.atomic():
         _devices_revoke(devices, now=now)
         audit_record(now=now, action="device.revoke", actor=user, ip=ip, data={"device": device_id})
@@ -184,12 +188,14 @@ def device_session_rotated(*, device_id: int, session_key: str) -> None:
 
 def device_pin_set(*, device: Device, pin: str, now: datetime) -> None:
     if device.kind != DeviceKind.APP:
-        raise ValidationFailed("Цифровой пароль задаётся в приложении.", code="pin_app_only")
+        raise ValidationFailed(_("Цифровой пароль задаётся в приложении."), code="pin_app_only")
     if not PIN_RE.match(pin or ""):
-        msg = "Цифровой пароль — от 4 до 6 цифр."
+        msg = _("Цифровой пароль — от 4 до 6 цифр.")
         raise ValidationFailed(msg, code="invalid_pin", fields={"pin": [msg]})
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        msg = "Слишком простой цифровой пароль: не используйте одинаковые цифры или цифры подряд."
+        msg = _(
+            "Слишком простой цифровой пароль: не используйте одинаковые цифры или цифры подряд."
+        )
         raise ValidationFailed(msg, code="weak_pin", fields={"pin": [msg]})
     Device.objects.filter(pk=device.pk).update(pin_hash=make_password(pin), pin_failures=0)
     audit_record(now=now, action="device.pin_set", actor=device.user, target=device)
@@ -215,9 +221,9 @@ def device_pin_login(*, token: str, pin: str, now: datetime, ip: str | None) -> 
             .first()
         )
         if device is None or not device.user.is_active:
-            error = _unauthorized("Устройство не найдено. Войдите с паролем.")
+            error = _unauthorized(_("Устройство не найдено. Войдите с паролем."))
         elif not device.pin_hash:
-            error = _unauthorized("Цифровой пароль не задан. Войдите с паролем.", "pin_not_set")
+            error = _unauthorized(_("Цифровой пароль не задан. Войдите с паролем."), "pin_not_set")
         elif not check_password(pin or "", device.pin_hash):
             device.pin_failures += 1
             if device.pin_failures >= settings.PIN_MAX_ATTEMPTS:
@@ -226,13 +232,17 @@ def device_pin_login(*, token: str, pin: str, now: datetime, ip: str | None) -> 
                     now=now, action="device.pin_locked", actor=device.user, target=device, ip=ip
                 )
                 error = _unauthorized(
-                    "Цифровой пароль введён неверно 5 раз и сброшен. Войдите с паролем.",
+                    _("Цифровой пароль введён неверно 5 раз и сброшен. Войдите с паролем."),
                     "pin_locked",
                 )
             else:
                 device.save(update_fields=["pin_failures"])
                 left = settings.PIN_MAX_ATTEMPTS - device.pin_failures
-                msg = f"Неверный цифровой пароль. Осталось попыток: {left}."
+                msg = (
+                    _("Неверный цифровой пароль.")
+                    + " "
+                    + _("Осталось попыток: %(left)s.") % {"left": left}
+                )
                 error = ValidationFailed(msg, code="pin_invalid", fields={"pin": [msg]})
         else:
             device.token_hash = _hash_secret(new_token)

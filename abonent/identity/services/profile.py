@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from abonent.accounts.services import account_links_remove_all
 from abonent.core.errors import (
@@ -84,14 +85,14 @@ def contact_change_start(
         purpose, channel, target = CodePurpose.CHANGE_EMAIL, CodeChannel.EMAIL, _email(email)
         current = user.email
     else:
-        raise ValidationFailed("Укажите новый телефон или e-mail.", code="contact_required")
+        raise ValidationFailed(_("Укажите новый телефон или e-mail."), code="contact_required")
     if target == current:
-        msg = "Это ваш текущий контакт."
+        msg = _("Это ваш текущий контакт.")
         raise ValidationFailed(
             msg, code="contact_unchanged", fields={"phone" if phone else "email": [msg]}
         )
     if user_by_login(login=target) is not None:
-        msg = "Этот телефон или e-mail уже привязан к другому пользователю."
+        msg = _("Этот телефон или e-mail уже привязан к другому пользователю.")
         raise Conflict(msg, code="contact_taken", fields={"phone" if phone else "email": [msg]})
     with transaction.atomic():
         vc = _code_issue(purpose=purpose, channel=channel, target=target, user=user, now=now, ip=ip)
@@ -103,7 +104,7 @@ def contact_change_confirm(
 ) -> User:
     vc = VerificationCode.objects.filter(public_id=_uuid(request_id), user=user).first()
     if vc is None or vc.purpose not in (CodePurpose.CHANGE_PHONE, CodePurpose.CHANGE_EMAIL):
-        raise NotFound("Запрос кода не найден. Запросите новый код.", code="code_not_found")
+        raise NotFound(_("Запрос кода не найден. Запросите новый код."), code="code_not_found")
     _code_check(request_id=request_id, purpose=vc.purpose, code=code, now=now)
     field = "phone" if vc.purpose == CodePurpose.CHANGE_PHONE else "email"
     try:
@@ -122,7 +123,7 @@ def contact_change_confirm(
             )
     except IntegrityError as exc:
         user.refresh_from_db()
-        msg = "Этот телефон или e-mail уже привязан к другому пользователю."
+        msg = _("Этот телефон или e-mail уже привязан к другому пользователю.")
         raise Conflict(msg, code="contact_taken", fields={field: [msg]}) from exc
     return user
 
@@ -133,7 +134,7 @@ def user_delete(*, user: User, password: str, now: datetime, ip: str | None) -> 
     The row stays, anonymised, so that payments and audit entries keep their reference.
     """
     if not user.check_password(password or ""):
-        msg = "Пароль указан неверно."
+        msg = _("Пароль указан неверно.")
         raise ValidationFailed(msg, code="wrong_password", fields={"password": [msg]})
     with transaction.atomic():
         _devices_revoke(Device.objects.filter(user=user), now=now)
@@ -168,7 +169,7 @@ def password_change(
 ) -> User:
     """Change the password; with sign_out_others every other session and app is signed out."""
     if not user.check_password(current_password or ""):
-        msg = "Текущий пароль указан неверно."
+        msg = _("Текущий пароль указан неверно.")
         raise ValidationFailed(msg, code="wrong_password", fields={"current_password": [msg]})
     _new_password(new_password, new_password_confirm, user, field="new_password")
     with transaction.atomic():
@@ -209,7 +210,7 @@ def profile_change(
     """
     if phone and email:
         raise ValidationFailed(
-            "Меняйте телефон и e-mail по очереди: на каждый придёт свой код.",
+            _("Меняйте телефон и e-mail по очереди: на каждый придёт свой код."),
             code="one_contact_at_a_time",
         )
     ticket = None

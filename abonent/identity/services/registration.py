@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from abonent.core.errors import (
     Conflict,
@@ -26,6 +27,8 @@ from abonent.identity.selectors import user_by_login
 from abonent.identity.services.codes import (
     CODE_WRONG,
     TAKEN_TEXT,
+    TAKEN_WHAT_EMAIL,
+    TAKEN_WHAT_PHONE,
     CodeTicket,
     _code_check,
     _code_issue,
@@ -59,7 +62,7 @@ def signup_start(
     first = _name(first_name, "first_name")
     middle = _name(patronymic, "patronymic", required=False)
     if not consent:
-        msg = "Нужно согласие с правилами и на обработку персональных данных."
+        msg = _("Нужно согласие с правилами и на обработку персональных данных.")
         raise ValidationFailed(msg, code="consent_required", fields={"consent": [msg]})
     probe = User(first_name=first, patronymic=middle)
     setattr(probe, "phone" if channel == CodeChannel.SMS else "email", target)
@@ -74,9 +77,8 @@ def signup_start(
         "taken": taken,
     }
     if taken:
-        payload["text"] = TAKEN_TEXT.replace(
-            "{what}", "номер" if channel == CodeChannel.SMS else "адрес"
-        )
+        what = TAKEN_WHAT_PHONE if channel == CodeChannel.SMS else TAKEN_WHAT_EMAIL
+        payload["text"] = str(TAKEN_TEXT).replace("{what}", str(what))
     with transaction.atomic():
         vc = _code_issue(
             purpose=CodePurpose.SIGNUP,
@@ -92,7 +94,7 @@ def signup_start(
 
 def signup_confirm(*, request_id: str, code: str, now: datetime, ip: str | None) -> User:
     _code_check(request_id=request_id, purpose=CodePurpose.SIGNUP, code=code, now=now)
-    taken_msg = "Этот телефон или e-mail уже зарегистрирован. Войдите или восстановите пароль."
+    taken_msg = _("Этот телефон или e-mail уже зарегистрирован. Войдите или восстановите пароль.")
     try:
         with transaction.atomic():
             vc = _code_take(request_id=request_id, purpose=CodePurpose.SIGNUP, now=now)

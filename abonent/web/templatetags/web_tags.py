@@ -12,14 +12,25 @@ from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from abonent.core import clock
 from abonent.identity.phones import format_phone
 
 register = template.Library()
 
-WEEKDAYS = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]
+WEEKDAYS = [
+    pgettext_lazy("weekday", "пн"),
+    pgettext_lazy("weekday", "вт"),
+    pgettext_lazy("weekday", "ср"),
+    pgettext_lazy("weekday", "чт"),
+    pgettext_lazy("weekday", "пт"),
+    pgettext_lazy("weekday", "сб"),
+    pgettext_lazy("weekday", "вс"),
+]
 
 
 @register.filter
@@ -39,10 +50,10 @@ def workdays(value: str | None) -> str:
     if not days:
         return ""
     if len(days) == 7:
-        return "ежедневно"
+        return _("ежедневно")
     if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
         return f"{WEEKDAYS[days[0] - 1]}–{WEEKDAYS[days[-1] - 1]}"
-    return ", ".join(WEEKDAYS[d - 1] for d in days)
+    return ", ".join(str(WEEKDAYS[d - 1]) for d in days)
 
 
 @register.simple_tag
@@ -86,8 +97,9 @@ _CAPTCHA_ALT = re.compile(r'alt="captcha"')
 def captcha_widget(bound_field: Any) -> SafeString:
     """django-simple-captcha hard-codes an English alt text; screen readers here speak Russian."""
     html = str(bound_field)
-    return mark_safe(  # noqa: S308 — the widget's own escaped HTML, one literal swapped
-        _CAPTCHA_ALT.sub('alt="Картинка с символами для проверки"', html)
+    alt = escape(_("Картинка с символами для проверки"))
+    return mark_safe(  # noqa: S308 — the widget's own escaped HTML, one escaped text swapped
+        _CAPTCHA_ALT.sub(lambda _m: f'alt="{alt}"', html)
     )
 
 
