@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -70,31 +71,49 @@ def lockout_response(
     )
 
 
+def _form_page(
+    request: HttpRequest,
+    *,
+    form: Any,
+    template: str,
+    action: Callable[[dict[str, Any]], HttpResponse],
+    context: dict[str, Any] | None = None,
+    field_map: dict[str, str] | None = None,
+) -> HttpResponse:
+    """GET shows the form; a valid POST runs `action` (one service call and a redirect); a
+    service's DomainError goes back to the form beside its field, with the error's status."""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                return action(form.cleaned_data)
+            except DomainError as exc:
+                form_add_domain_error(form, exc, field_map=field_map)
+                status = exc.status
+    return render(request, template, {"form": form, **(context or {})}, status=status)
+
+
 # ---------------------------------------------------------------- sign-in
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(_next_url(request))
-    form = forms.LoginForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.login_authenticate(
-                request=request,
-                login=form.cleaned_data["username"],
-                password=form.cleaned_data["password"],
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-        else:
-            session_sign_in(request, user)
-            return redirect(_next_url(request))
-    elif request.method == "POST":
-        status = 400
-    return render(
-        request, "identity/login.html", {"form": form, "next": _next_url(request)}, status=status
+
+    def sign_in(data: dict[str, Any]) -> HttpResponse:
+        user = services.login_authenticate(
+            request=request, login=data["username"], password=data["password"]
+        )
+        session_sign_in(request, user)
+        return redirect(_next_url(request))
+
+    return _form_page(
+        request,
+        form=forms.LoginForm(request.POST or None),
+        template="identity/login.html",
+        action=sign_in,
+        context={"next": _next_url(request)},
     )
 
 
@@ -111,30 +130,27 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def signup_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("web:home")
-    form = forms.SignupForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            ticket = services.signup_start(
-                login=data["login"],
-                first_name=data["first_name"],
-                patronymic=data["patronymic"],
-                password=data["password"],
-                password_confirm=data["password_confirm"],
-                consent=data["consent"],
-                now=clock.now(),
-                ip=client_ip(request),
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-        else:
-            _remember(request, SIGNUP_KEY, ticket)
-            return redirect("identity:signup_confirm")
-    elif request.method == "POST":
-        status = 400
-    return render(request, "identity/signup.html", {"form": form}, status=status)
+
+    def start(data: dict[str, Any]) -> HttpResponse:
+        ticket = services.signup_start(
+            login=data["login"],
+            first_name=data["first_name"],
+            patronymic=data["patronymic"],
+            password=data["password"],
+            password_confirm=data["password_confirm"],
+            consent=data["consent"],
+            now=clock.now(),
+            ip=client_ip(request),
+        )
+        _remember(request, SIGNUP_KEY, ticket)
+        return redirect("identity:signup_confirm")
+
+    return _form_page(
+        request,
+        form=forms.SignupForm(request.POST or None),
+        template="identity/signup.html",
+        action=start,
+    )
 
 
 def _code_page(
@@ -143,39 +159,35 @@ def _code_page(
     key: str,
     form: Any,
     template: str,
-    on_valid: Any,
+    action: Callable[[dict[str, Any], dict[str, Any]], HttpResponse],
     restart: str,
 ) -> HttpResponse:
+    """The «enter the code» step of a flow whose ticket is kept in the session under `key`."""
     ticket = request.session.get(key)
     if not ticket:
         return redirect(restart)
-    status = 200
     if request.method == "POST" and "resend" in request.POST:
         try:
             new = services.code_resend(
                 request_id=ticket["request_id"], now=clock.now(), ip=client_ip(request)
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, str(exc.message))
         else:
             _remember(request, key, new)
             messages.success(request, _("Мы отправили новый код."))
         return redirect(request.path)
-    if request.method == "POST" and form.is_valid():
-        try:
-            return on_valid(ticket, form.cleaned_data)
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-    elif request.method == "POST":
-        status = 400
-    context = {
-        "form": form,
-        "target": _target_display(ticket),
-        "channel": ticket["channel"],
-        "resend_at": ticket["resend_at"],
-    }
-    return render(request, template, context, status=status)
+    return _form_page(
+        request,
+        form=form,
+        template=template,
+        action=lambda data: action(ticket, data),
+        context={
+            "target": _target_display(ticket),
+            "channel": ticket["channel"],
+            "resend_at": ticket["resend_at"],
+        },
+    )
 
 
 def signup_confirm_view(request: HttpRequest) -> HttpResponse:
@@ -199,7 +211,7 @@ def signup_confirm_view(request: HttpRequest) -> HttpResponse:
         key=SIGNUP_KEY,
         form=forms.CodeForm(request.POST or None),
         template="identity/signup_confirm.html",
-        on_valid=confirmed,
+        action=confirmed,
         restart="identity:signup",
     )
 
@@ -208,22 +220,19 @@ def signup_confirm_view(request: HttpRequest) -> HttpResponse:
 
 
 def reset_view(request: HttpRequest) -> HttpResponse:
-    form = forms.ResetStartForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            ticket = services.password_reset_start(
-                login=form.cleaned_data["login"], now=clock.now(), ip=client_ip(request)
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-        else:
-            _remember(request, RESET_KEY, ticket)
-            return redirect("identity:reset_confirm")
-    elif request.method == "POST":
-        status = 400
-    return render(request, "identity/reset.html", {"form": form}, status=status)
+    def start(data: dict[str, Any]) -> HttpResponse:
+        ticket = services.password_reset_start(
+            login=data["login"], now=clock.now(), ip=client_ip(request)
+        )
+        _remember(request, RESET_KEY, ticket)
+        return redirect("identity:reset_confirm")
+
+    return _form_page(
+        request,
+        form=forms.ResetStartForm(request.POST or None),
+        template="identity/reset.html",
+        action=start,
+    )
 
 
 def reset_confirm_view(request: HttpRequest) -> HttpResponse:
@@ -245,7 +254,7 @@ def reset_confirm_view(request: HttpRequest) -> HttpResponse:
         key=RESET_KEY,
         form=forms.ResetConfirmForm(request.POST or None),
         template="identity/reset_confirm.html",
-        on_valid=confirmed,
+        action=confirmed,
         restart="identity:reset",
     )
 
@@ -256,63 +265,51 @@ def reset_confirm_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = forms.ProfileForm(
-        request.POST or None,
-        initial={
-            "first_name": user.first_name,
-            "patronymic": user.patronymic,
-            "last_name": user.last_name,
+
+    def save(data: dict[str, Any]) -> HttpResponse:
+        services.profile_update(user=user, now=clock.now(), ip=client_ip(request), **data)
+        messages.success(request, _("Данные сохранены."))
+        return redirect("identity:profile")
+
+    initial = {"first_name": user.first_name, "patronymic": user.patronymic}
+    initial["last_name"] = user.last_name
+    return _form_page(
+        request,
+        form=forms.ProfileForm(request.POST or None, initial=initial),
+        template="identity/profile.html",
+        action=save,
+        context={
+            "devices": selectors.device_list(user=user, now=clock.now()),
+            "current_device_id": current_device_id(request),
         },
     )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.profile_update(
-                user=user, now=clock.now(), ip=client_ip(request), **form.cleaned_data
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Данные сохранены."))
-            return redirect("identity:profile")
-    elif request.method == "POST":
-        status = 400
-    devices = selectors.device_list(user=user, now=clock.now())
-    context = {
-        "form": form,
-        "devices": devices,
-        "current_device_id": current_device_id(request),
-    }
-    return render(request, "identity/profile.html", context, status=status)
 
 
 @login_required
 def contact_view(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in ("phone", "email"):
         return redirect("identity:profile")
+
+    def start(data: dict[str, Any]) -> HttpResponse:
+        ticket = services.contact_change_start(
+            user=request.user,  # type: ignore[arg-type]
+            **{kind: data["value"]},
+            now=clock.now(),
+            ip=client_ip(request),
+        )
+        _remember(request, CONTACT_KEY, ticket)
+        return redirect("identity:contact_confirm")
+
     form = forms.ContactForm(request.POST or None, initial={"kind": kind})
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        value = form.cleaned_data["value"]
-        try:
-            ticket = services.contact_change_start(
-                user=request.user,  # type: ignore[arg-type]
-                phone=value if kind == "phone" else None,
-                email=value if kind == "email" else None,
-                now=clock.now(),
-                ip=client_ip(request),
-            )
-        except DomainError as exc:
-            form.add_error("value", exc.message)
-            status = exc.status
-        else:
-            _remember(request, CONTACT_KEY, ticket)
-            return redirect("identity:contact_confirm")
-    elif request.method == "POST":
-        status = 400
     form.fields["value"].label = _("Новый номер телефона") if kind == "phone" else _("Новый e-mail")
-    return render(request, "identity/contact.html", {"form": form, "kind": kind}, status=status)
+    return _form_page(
+        request,
+        form=form,
+        template="identity/contact.html",
+        action=start,
+        context={"kind": kind},
+        field_map={"phone": "value", "email": "value"},
+    )
 
 
 @login_required
@@ -334,38 +331,34 @@ def contact_confirm_view(request: HttpRequest) -> HttpResponse:
         key=CONTACT_KEY,
         form=forms.CodeForm(request.POST or None),
         template="identity/contact_confirm.html",
-        on_valid=confirmed,
+        action=confirmed,
         restart="identity:profile",
     )
 
 
 @login_required
 def password_view(request: HttpRequest) -> HttpResponse:
-    form = forms.PasswordChangeForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = services.password_change(
-                user=request.user,  # type: ignore[arg-type]
-                current_password=data["current_password"],
-                new_password=data["new_password"],
-                new_password_confirm=data["new_password_confirm"],
-                sign_out_others=data["sign_out_others"],
-                current_device_id=current_device_id(request),
-                now=clock.now(),
-                ip=client_ip(request),
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-        else:
-            session_keep_after_password_change(request, user)
-            messages.success(request, _("Пароль изменён."))
-            return redirect("identity:profile")
-    elif request.method == "POST":
-        status = 400
-    return render(request, "identity/password.html", {"form": form}, status=status)
+    def change(data: dict[str, Any]) -> HttpResponse:
+        user = services.password_change(
+            user=request.user,  # type: ignore[arg-type]
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            new_password_confirm=data["new_password_confirm"],
+            sign_out_others=data["sign_out_others"],
+            current_device_id=current_device_id(request),
+            now=clock.now(),
+            ip=client_ip(request),
+        )
+        session_keep_after_password_change(request, user)
+        messages.success(request, _("Пароль изменён."))
+        return redirect("identity:profile")
+
+    return _form_page(
+        request,
+        form=forms.PasswordChangeForm(request.POST or None),
+        template="identity/password.html",
+        action=change,
+    )
 
 
 @login_required
@@ -381,7 +374,7 @@ def device_revoke_view(request: HttpRequest, device_id: int) -> HttpResponse:
             ip=client_ip(request),
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, str(exc.message))
     else:
         messages.success(request, _("Сеанс завершён."))
     return redirect("identity:profile")
@@ -402,23 +395,20 @@ def devices_revoke_others_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def delete_view(request: HttpRequest) -> HttpResponse:
-    form = forms.DeleteForm(request.POST or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_delete(
-                user=request.user,  # type: ignore[arg-type]
-                password=form.cleaned_data["password"],
-                now=clock.now(),
-                ip=client_ip(request),
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-            status = exc.status
-        else:
-            session_sign_out(request)
-            messages.info(request, _("Учётная запись удалена, персональные данные стёрты."))
-            return redirect("identity:login")
-    elif request.method == "POST":
-        status = 400
-    return render(request, "identity/delete.html", {"form": form}, status=status)
+    def delete(data: dict[str, Any]) -> HttpResponse:
+        services.user_delete(
+            user=request.user,  # type: ignore[arg-type]
+            password=data["password"],
+            now=clock.now(),
+            ip=client_ip(request),
+        )
+        session_sign_out(request)
+        messages.info(request, _("Учётная запись удалена, персональные данные стёрты."))
+        return redirect("identity:login")
+
+    return _form_page(
+        request,
+        form=forms.DeleteForm(request.POST or None),
+        template="identity/delete.html",
+        action=delete,
+    )
