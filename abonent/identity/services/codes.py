@@ -124,8 +124,8 @@ CODE_TEXTS = {
         gettext_lazy("Код подтверждения e-mail в Абоненте: {code}."),
     ),
 }
-# "{what}" becomes TAKEN_WHAT_PHONE or TAKEN_WHAT_EMAIL; "{code}" is filled in when sent.
 TAKEN_TEXT = gettext_lazy(
+    # Translators: keep {code} and {what} (TAKEN_WHAT_PHONE or TAKEN_WHAT_EMAIL) as they are.
     "Код {code}. Этот {what} уже зарегистрирован в Абоненте: войдите с паролем "
     "или восстановите его. Если это были не вы, ничего делать не нужно."
 )
