@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "abonent.web",
     "abonent.identity",
     "abonent.accounts",
+    "abonent.billing",
+    "abonent.meters",
 ]
 
 MIDDLEWARE = [

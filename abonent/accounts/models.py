@@ -72,6 +72,7 @@ class Address(models.Model):
     settlement = models.CharField(_("населённый пункт"), max_length=100)
     street = models.CharField(_("улица"), max_length=150)
     house = models.CharField(_("дом"), max_length=20)
+    building = models.CharField(_("корпус / строение"), max_length=10, blank=True)
     flat = models.CharField(_("квартира"), max_length=10, blank=True)
 
     class Meta:
@@ -79,7 +80,8 @@ class Address(models.Model):
         verbose_name_plural = _("адреса")
         constraints = [
             models.UniqueConstraint(
-                fields=["branch", "settlement", "street", "house", "flat"], name="address_unique"
+                fields=["branch", "settlement", "street", "house", "building", "flat"],
+                name="address_unique",
             )
         ]
 
@@ -89,6 +91,8 @@ class Address(models.Model):
             "street": self.street,
             "house": self.house,
         }
+        if self.building:
+            text += gettext(", корп. %(building)s") % {"building": self.building}
         if self.flat:
             text += gettext(", кв. %(flat)s") % {"flat": self.flat}
         return text
@@ -148,3 +152,33 @@ class AccountLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.account}"
+
+
+class AccountService(models.Model):
+    """A service an ЛС receives (heating, hot water…), from a date, until a date (or open)."""
+
+    account = models.ForeignKey(
+        PersonalAccount,
+        verbose_name=_("лицевой счёт"),
+        on_delete=models.CASCADE,
+        related_name="account_services",
+    )
+    service = models.ForeignKey(
+        "billing.Service", verbose_name=_("услуга"), on_delete=models.PROTECT, related_name="+"
+    )
+    valid_from = models.DateField(_("с"))
+    valid_to = models.DateField(_("по (не включая)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("услуга на счёте")
+        verbose_name_plural = _("услуги на счетах")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "service"], name="account_service_unique"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")),
+                name="account_service_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} · {self.service}"
