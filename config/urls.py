@@ -14,5 +14,6 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("captcha/", include("captcha.urls")),
     path("", include("abonent.identity.urls")),
+    path("", include("abonent.accounts.urls")),
     path("", include("abonent.web.urls")),
 ]

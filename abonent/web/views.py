@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 
-from abonent.accounts.selectors import account_links_for_user
+from abonent.accounts.views import accounts_view
 
 SECTIONS = {
     "meters": _("Счётчики"),
@@ -17,11 +17,9 @@ SECTIONS = {
 }
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    request.section = "accounts"  # type: ignore[attr-defined]
-    links = account_links_for_user(user=request.user)
-    return render(request, "web/home.html", {"links": links})
+    """«Счета»: the list of linked ЛС with balances (the accounts app's page)."""
+    return accounts_view(request)
 
 
 @login_required
