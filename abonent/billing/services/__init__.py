@@ -1,0 +1,6 @@
+"""Billing writes: the monthly run and closing a period (see run.py and periods.py)."""
+
+from abonent.billing.services.periods import period_close
+from abonent.billing.services.run import RunResult, billing_run, period_get_or_create
+
+__all__ = ["RunResult", "billing_run", "period_close", "period_get_or_create"]

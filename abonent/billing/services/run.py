@@ -1,0 +1,429 @@
+"""The monthly billing run: set-based SQL over an account-id range at a time.
+
+Rules (Правила 354, simplified; documented in the docstring of `billing_run`):
+
+* meter — a working meter of the service on the ЛС with an accepted reading for this month
+  and an earlier accepted one: volume = (this − previous, summed over scales) spread evenly
+  over the months since the previous reading (one month when readings are consecutive);
+* average — a metered service with no reading this month, at most 3 months since the last
+  reading (this month counted), and at least 6 months of reading history before it: the
+  monthly average between the last reading and the latest reading ≥ 6 months older;
+* norm / area — otherwise: Norm.value × area (NormBasis.AREA) or × residents (RESIDENT);
+  the method is `area` for an area-based service without a working meter (heating without
+  a heat meter), `norm` otherwise;
+* recalculation — when a meter line follows a gap, every month of the gap that was billed
+  on the average gets a line `is_recalculation=True, for_month=<that month>` with the
+  difference between its share of the real consumption (the same even spread) priced at
+  that month's tariff and what was charged for it before. Months billed on the norm stay
+  as they are (п. 61 recalculates the average months only).
+
+amount = round_money(volume × tariff) with the tariff valid on the month's first day; volume
+is kept with 6 decimals. PostgreSQL does it in `INSERT … SELECT`; SQLite runs the same
+SELECT and rounds in Python with Decimal (its arithmetic is binary floating point), so both
+give the same kopecks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from abonent.accounts.models import AccountService, AccountStatus, Branch, PersonalAccount
+from abonent.billing.models import (
+    BillingPeriod,
+    Charge,
+    ChargeMethod,
+    Norm,
+    PeriodStatus,
+    Service,
+    Tariff,
+)
+from abonent.billing.services.sql import add_months, is_postgres, month_index, month_label
+from abonent.core.errors import Conflict, ValidationFailed
+from abonent.core.money import round_money
+from abonent.core.services import audit_record
+
+CHUNK_ACCOUNTS = 50_000
+AVERAGE_MONTHS_MAX = 3
+AVERAGE_HISTORY_MONTHS = 6
+RECALC_LOOKBACK_MONTHS = 36
+VOLUME_Q = Decimal("0.000001")
+
+CHARGE_COLUMNS = (
+    "account_id, service_id, period_id, for_month, volume, unit, tariff, method, amount,"
+    " is_recalculation, reason"
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    period: BillingPeriod
+    lines: int
+    recalculations: int
+    total: Decimal
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def period_get_or_create(*, branch: Branch, month: date) -> BillingPeriod:
+    """The branch's period of `month` (any day of it), created open if missing."""
+    period, _created = BillingPeriod.objects.get_or_create(
+        branch=branch, month=month.replace(day=1)
+    )
+    return period
+
+
+def billing_run(
+    *,
+    branch: Branch,
+    month: date,
+    now: datetime,
+    actor: Any | None = None,
+    chunk_size: int = CHUNK_ACCOUNTS,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Compute the month's charges of every open ЛС of the branch, replacing the drafts.
+
+    The whole run is one transaction: the period's draft charges are deleted and inserted
+    again, so a re-run writes nothing twice and a failed run leaves the old drafts.
+    """
+    month = month.replace(day=1)
+    with transaction.atomic():
+        period = period_get_or_create(branch=branch, month=month)
+        period = BillingPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.status == PeriodStatus.CLOSED:
+            raise Conflict(
+                _(
+                    "Период %(month)s закрыт: его начисления не меняются. Исправления "
+                    "вносятся перерасчётом в следующем открытом периоде."
+                )
+                % {"month": f"{month:%m.%Y}"},
+                code="period_closed",
+            )
+        prices = _prices(branch=branch, month=month)
+        _check_tariffs(branch=branch, month=month, prices=prices)
+        BillingPeriod.objects.filter(pk=period.pk).update(
+            run_started_at=now, run_finished_at=None, run_progress=0
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM billing_charge WHERE period_id = %s", [period.pk])
+        bounds = PersonalAccount.objects.filter(branch=branch).values_list("id", flat=True)
+        low = bounds.order_by("id").first()
+        high = bounds.order_by("-id").first()
+        lines = recalcs = 0
+        if prices and low is not None and high is not None:
+            chunks = list(range(low, high + 1, chunk_size))
+            for number, start in enumerate(chunks, 1):
+                stop = start + chunk_size
+                done_lines, done_recalcs = _run_chunk(
+                    branch=branch, period=period, prices=prices, low=start, high=stop
+                )
+                lines += done_lines
+                recalcs += done_recalcs
+                pct = number * 100 // len(chunks)
+                BillingPeriod.objects.filter(pk=period.pk).update(run_progress=pct)
+                if progress:
+                    progress(number, len(chunks))
+        total = Charge.objects.filter(period=period).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        BillingPeriod.objects.filter(pk=period.pk).update(run_progress=100, run_finished_at=now)
+        period.refresh_from_db()
+        audit_record(
+            now=now,
+            action="billing.run",
+            actor=actor,
+            target=period,
+            data={"lines": lines, "recalculations": recalcs, "total": str(total)},
+        )
+    return RunResult(period=period, lines=lines, recalculations=recalcs, total=round_money(total))
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def _valid_on(month: date) -> Q:
+    return Q(valid_from__lte=month) & (Q(valid_to__isnull=True) | Q(valid_to__gt=month))
+
+
+def _prices(*, branch: Branch, month: date) -> dict[int, tuple[Decimal, Decimal | None]]:
+    """service id → (tariff, norm) valid on the month's first day (the latest start wins)."""
+    result: dict[int, tuple[Decimal, Decimal | None]] = {}
+    norms: dict[int, Decimal] = {}
+    for norm in Norm.objects.filter(_valid_on(month), branch=branch).order_by("valid_from"):
+        norms[norm.service_id] = norm.value
+    for tariff in Tariff.objects.filter(_valid_on(month), branch=branch).order_by("valid_from"):
+        result[tariff.service_id] = (tariff.price, norms.get(tariff.service_id))
+    return result
+
+
+def _active_services(*, branch: Branch, month: date) -> Any:
+    next_month = add_months(month, 1)
+    return AccountService.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=month),
+        account__branch=branch,
+        account__status=AccountStatus.OPEN,
+        valid_from__lt=next_month,
+    )
+
+
+def _check_tariffs(
+    *, branch: Branch, month: date, prices: dict[int, tuple[Decimal, Decimal | None]]
+) -> None:
+    active = _active_services(branch=branch, month=month)
+    for service in Service.objects.exclude(id__in=list(prices)):
+        if active.filter(service=service).exists():
+            raise ValidationFailed(
+                _("Нет тарифа на услугу «%(service)s» на %(month)s для филиала %(branch)s.")
+                % {"service": service.name, "month": f"{month:%m.%Y}", "branch": branch.name},
+                code="tariff_missing",
+            )
+
+
+# ---------------------------------------------------------------------------- SQL
+
+
+def _num(value: Decimal | None) -> str:
+    if value is None:
+        return "CAST(NULL AS NUMERIC)"
+    return f"CAST({Decimal(value)!s} AS NUMERIC)" if is_postgres() else str(Decimal(value))
+
+
+def _lines_cte(
+    *, month: date, prices: dict[int, tuple[Decimal, Decimal | None]], with_reading: bool
+) -> str:
+    """The CTE chain ending in `lines`: account, service, unit, price, prev_month, method,
+    raw_volume (unrounded). Parameters: branch id, low id, high id."""
+    m = f"'{month.isoformat()}'"
+    next_m = f"'{add_months(month, 1).isoformat()}'"
+    avg_from = f"'{add_months(month, -(AVERAGE_MONTHS_MAX - 1) - 1).isoformat()}'"
+    idx = month_index
+    month_idx = month.year * 12 + month.month
+    values = ", ".join(f"({sid}, {_num(p)}, {_num(n)})" for sid, (p, n) in sorted(prices.items()))
+    reading_filter = ""
+    if with_reading:
+        reading_filter = (
+            " AND s.metered AND EXISTS (SELECT 1 FROM meters_meter m2"  # noqa: S608
+            " JOIN meters_reading r2 ON r2.meter_id = m2.id"
+            f" WHERE m2.account_id = a.id AND m2.service_id = s.id AND m2.status = 'working'"
+            f" AND r2.month = {m} AND r2.status = 'accepted')"
+        )
+    accepted = "r.status = 'accepted'"
+    is_meter = "meter_id IS NOT NULL AND cur_sum IS NOT NULL AND prev_sum IS NOT NULL"
+    is_average = (
+        f"meter_id IS NOT NULL AND cur_sum IS NULL AND prev_month >= {avg_from}"
+        " AND base_sum IS NOT NULL"
+    )
+    return f"""
+WITH prices(service_id, price, norm) AS (VALUES {values}),
+base AS (
+  SELECT a.id AS account_id, s.id AS service_id, s.unit AS unit, s.norm_basis AS norm_basis,
+         a.area AS area, a.residents AS residents, p.price AS price, p.norm AS norm,
+         CASE WHEN s.metered THEN (
+           SELECT MIN(m.id) FROM meters_meter m
+           WHERE m.account_id = a.id AND m.service_id = s.id AND m.status = 'working'
+         ) END AS meter_id
+  FROM accounts_personalaccount a
+  JOIN accounts_accountservice x ON x.account_id = a.id
+  JOIN billing_service s ON s.id = x.service_id
+  JOIN prices p ON p.service_id = s.id
+  WHERE a.branch_id = %s AND a.id >= %s AND a.id < %s AND a.status = 'open'
+    AND x.valid_from < {next_m} AND (x.valid_to IS NULL OR x.valid_to > {m}){reading_filter}
+),
+s1 AS (
+  SELECT b.*,
+    (SELECT SUM(r.value) FROM meters_reading r
+      WHERE r.meter_id = b.meter_id AND {accepted} AND r.month = {m}) AS cur_sum,
+    (SELECT MAX(r.month) FROM meters_reading r
+      WHERE r.meter_id = b.meter_id AND {accepted} AND r.month < {m}) AS prev_month
+  FROM base b
+),
+s2 AS (
+  SELECT s1.*,
+    (SELECT SUM(r.value) FROM meters_reading r
+      WHERE r.meter_id = s1.meter_id AND {accepted} AND r.month = s1.prev_month) AS prev_sum,
+    (SELECT MAX(r.month) FROM meters_reading r
+      WHERE r.meter_id = s1.meter_id AND {accepted}
+        AND {idx("r.month")} <= {idx("s1.prev_month")} - {AVERAGE_HISTORY_MONTHS}) AS base_month
+  FROM s1
+),
+s3 AS (
+  SELECT s2.*,
+    (SELECT SUM(r.value) FROM meters_reading r
+      WHERE r.meter_id = s2.meter_id AND {accepted} AND r.month = s2.base_month) AS base_sum
+  FROM s2
+),
+lines AS (
+  SELECT account_id, service_id, unit, price, prev_month,
+    CASE
+      WHEN {is_meter} THEN 'meter'
+      WHEN {is_average} THEN 'average'
+      WHEN meter_id IS NULL AND norm_basis = 'area' THEN 'area'
+      ELSE 'norm'
+    END AS method,
+    CASE
+      WHEN {is_meter} THEN (cur_sum - prev_sum) * 1.0 / ({month_idx} - {idx("prev_month")})
+      WHEN {is_average}
+        THEN (prev_sum - base_sum) * 1.0 / ({idx("prev_month")} - {idx("base_month")})
+      ELSE COALESCE(norm, 0) * CASE WHEN norm_basis = 'area' THEN area ELSE residents END
+    END AS raw_volume
+  FROM s3
+)"""  # noqa: S608
+
+
+def _recalc_select(*, month: date) -> str:
+    m = f"'{month.isoformat()}'"
+    lookback = f"'{add_months(month, -RECALC_LOOKBACK_MONTHS).isoformat()}'"
+    gap_before = f"'{add_months(month, -1).isoformat()}'"
+    return f""",
+gaps AS (
+  SELECT account_id, service_id, unit, prev_month, raw_volume AS share
+  FROM lines WHERE method = 'meter' AND prev_month < {gap_before}
+),
+earlier AS (
+  SELECT c.account_id, c.service_id, c.for_month,
+         SUM(c.volume) AS v, SUM(c.amount) AS a,
+         MAX(CASE WHEN c.method = 'average' AND NOT c.is_recalculation THEN 1 ELSE 0 END)
+           AS was_average
+  FROM billing_charge c
+  JOIN billing_billingperiod p ON p.id = c.period_id
+  WHERE p.branch_id = %s AND p.month < {m} AND c.for_month >= {lookback}
+    AND EXISTS (SELECT 1 FROM gaps g WHERE g.account_id = c.account_id
+                AND g.service_id = c.service_id AND c.for_month > g.prev_month)
+  GROUP BY c.account_id, c.service_id, c.for_month
+),
+recalc AS (
+SELECT g.account_id, g.service_id, e.for_month, g.unit, g.share, e.v, e.a,
+  (SELECT t.price FROM billing_tariff t
+    WHERE t.branch_id = %s AND t.service_id = g.service_id AND t.valid_from <= e.for_month
+      AND (t.valid_to IS NULL OR t.valid_to > e.for_month)
+    ORDER BY t.valid_from DESC LIMIT 1) AS price_then
+FROM gaps g
+JOIN earlier e ON e.account_id = g.account_id AND e.service_id = g.service_id
+  AND e.for_month > g.prev_month AND e.for_month < {m}
+WHERE e.was_average = 1
+)"""  # noqa: S608
+
+
+def _reason_parts() -> tuple[str, str]:
+    template = gettext("Перерасчёт за {month}: получены показания счётчика")
+    before, _sep, after = template.partition("{month}")
+    return before, after
+
+
+def _run_chunk(
+    *,
+    branch: Branch,
+    period: BillingPeriod,
+    prices: dict[int, tuple[Decimal, Decimal | None]],
+    low: int,
+    high: int,
+) -> tuple[int, int]:
+    month = period.month
+    lines_cte = _lines_cte(month=month, prices=prices, with_reading=False)
+    recalc_sql = _lines_cte(month=month, prices=prices, with_reading=True) + _recalc_select(
+        month=month
+    )
+    params = [branch.pk, low, high]
+    recalc_params = [*params, branch.pk, branch.pk]
+    before, after = _reason_parts()
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                f"""{lines_cte}
+INSERT INTO billing_charge ({CHARGE_COLUMNS})
+SELECT account_id, service_id, {period.pk}, CAST('{month.isoformat()}' AS DATE), vol, unit,
+       price, method, ROUND(vol * price, 2), FALSE, ''
+FROM (SELECT l.*, CASE WHEN raw_volume < 0 THEN 0 ELSE ROUND(raw_volume, 6) END AS vol
+      FROM lines l) q""",  # noqa: S608
+                params,
+            )
+            lines = cursor.rowcount
+            cursor.execute(
+                f"""{recalc_sql}
+INSERT INTO billing_charge ({CHARGE_COLUMNS})
+SELECT account_id, service_id, {period.pk}, for_month, share6 - v, unit,
+       COALESCE(price_then, 0), 'meter', ROUND(share6 * COALESCE(price_then, 0), 2) - a, TRUE,
+       %s || {month_label("for_month")} || %s
+FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
+      FROM recalc z) q
+WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa: S608
+                [*recalc_params, before, after],
+            )
+            return lines, cursor.rowcount
+        cursor.execute(
+            f"{lines_cte}\n"
+            "SELECT account_id, service_id, unit, price, method, raw_volume FROM lines",
+            params,
+        )
+        rows = []
+        for account_id, service_id, unit, price, method, raw in cursor.fetchall():
+            volume = max(_dec(raw).quantize(VOLUME_Q, rounding=ROUND_HALF_UP), Decimal(0))
+            tariff = _dec(price)
+            rows.append(
+                (
+                    account_id,
+                    service_id,
+                    period.pk,
+                    month.isoformat(),
+                    str(volume),
+                    unit,
+                    str(tariff),
+                    method,
+                    str(round_money(volume * tariff)),
+                    False,
+                    "",
+                )
+            )
+        _insert(cursor, rows)
+        cursor.execute(f"{recalc_sql}\nSELECT * FROM recalc", recalc_params)
+        recalcs = []
+        for account_id, service_id, for_month, unit, share, v, a, price_then in cursor.fetchall():
+            share6 = max(_dec(share).quantize(VOLUME_Q, rounding=ROUND_HALF_UP), Decimal(0))
+            tariff = _dec(price_then) if price_then is not None else Decimal(0)
+            volume = share6 - _dec(v).quantize(VOLUME_Q, rounding=ROUND_HALF_UP)
+            amount = round_money(share6 * tariff) - round_money(_dec(a))
+            if volume == 0 and amount == 0:
+                continue
+            label = f"{_as_date(for_month):%m.%Y}"
+            recalcs.append(
+                (
+                    account_id,
+                    service_id,
+                    period.pk,
+                    str(for_month)[:10],
+                    str(volume),
+                    unit,
+                    str(tariff),
+                    ChargeMethod.METER.value,
+                    str(amount),
+                    True,
+                    f"{before}{label}{after}",
+                )
+            )
+        _insert(cursor, recalcs)
+        return len(rows), len(recalcs)
+
+
+def _insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        marks = ", ".join(["%s"] * 11)
+        sql = f"INSERT INTO billing_charge ({CHARGE_COLUMNS}) VALUES ({marks})"  # noqa: S608
+        cursor.executemany(sql, rows)
+
+
+def _dec(value: Any) -> Decimal:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value if value is not None else 0)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

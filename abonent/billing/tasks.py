@@ -1,0 +1,26 @@
+"""Celery wrappers around the billing services: thin, and safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+
+from abonent.accounts.models import Branch
+from abonent.billing.models import BillingPeriod, PeriodStatus
+from abonent.billing.services import billing_run, period_close
+from abonent.core import clock
+
+
+@shared_task(name="abonent.billing.tasks.run_billing")
+def run_billing(branch_id: int, month: str, close: bool = False) -> dict[str, int | str]:
+    """Run (re-run replaces drafts) and optionally close; a closed period is left alone."""
+    branch = Branch.objects.get(pk=branch_id)
+    first = date.fromisoformat(month).replace(day=1)
+    period = BillingPeriod.objects.filter(branch=branch, month=first).first()
+    if period is not None and period.status == PeriodStatus.CLOSED:
+        return {"status": "closed", "period": period.pk}
+    result = billing_run(branch=branch, month=first, now=clock.now())
+    if close:
+        period_close(period=result.period, now=clock.now(), actor=None)
+    return {"status": "closed" if close else "done", "period": result.period.pk}
