@@ -171,7 +171,7 @@ def detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
             "page": page,
             "account": page.summary,
             "chart": chart_bars(page.history, current=page.month),
-            "month_title": formats.date_format(page.month, "F Y") if page.month else "",
+            "month_title": formats.date_format(page.month, "F Y").lower() if page.month else "",
         },
     )
 

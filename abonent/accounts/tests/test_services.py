@@ -170,6 +170,7 @@ def test_ten_failures_an_hour_lock_linking_even_with_good_data(customer: Any) ->
 
     assert exc.value.status == 429
     assert exc.value.code == "link_attempts_exceeded"
+    assert exc.value.retry_after is not None
     assert 0 < exc.value.retry_after <= 3600
     assert AccountLink.objects.count() == 0
 
@@ -257,9 +258,7 @@ def test_unlink_removes_only_the_link(customer: Any, other_customer: Any) -> Non
     assert AuditEntry.objects.filter(action="account.unlink").count() == 1
 
 
-def test_foreign_account_cannot_be_renamed_or_unlinked(
-    customer: Any, other_customer: Any
-) -> None:
+def test_foreign_account_cannot_be_renamed_or_unlinked(customer: Any, other_customer: Any) -> None:
     account = make_account()
     link(other_customer, account, label="Чужой")
 
