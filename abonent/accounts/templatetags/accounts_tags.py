@@ -65,4 +65,4 @@ def num(value: Any) -> str:
     """A volume or tariff without trailing zeros, with a decimal comma: 1,2345."""
     if value is None or value == "":
         return "—"
-    return f"{Decimal(value).normalize():f}".replace(".", ",")
+    return f"{Decimal(value).normalize():f}".replace(".", ",").replace("-", "\u2212")
