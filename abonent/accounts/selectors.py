@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from abonent.accounts.models import AccountLink, AccountService, Branch
+from abonent.billing.models import Service
 from abonent.billing.selectors import (
     Breakdown,
     HistoryMonth,
@@ -86,15 +87,15 @@ def _summaries(links: list[AccountLink], *, today: date | None = None) -> list[A
     account_ids = [link.account_id for link in links]
     if not account_ids:
         return []
-    receives: dict[int, set[int]] = {account_id: set() for account_id in account_ids}
-    current = AccountService.objects.filter(account_id__in=account_ids)
+    receives: dict[int, list[Service]] = {account_id: [] for account_id in account_ids}
+    current = AccountService.objects.filter(account_id__in=account_ids).select_related("service")
     if today is not None:
         current = current.filter(valid_from__lte=today).filter(
             Q(valid_to__isnull=True) | Q(valid_to__gt=today)
         )
-    for account_id, service_id in current.values_list("account_id", "service_id"):
-        receives[account_id].add(service_id)
-    balances = balances_for_accounts(account_ids=account_ids, service_ids_by_account=receives)
+    for row in current:
+        receives[row.account_id].append(row.service)
+    balances = balances_for_accounts(account_ids=account_ids, services_by_account=receives)
     result = []
     for link in links:
         account = link.account
@@ -121,8 +122,8 @@ def _summaries(links: list[AccountLink], *, today: date | None = None) -> list[A
 
 def accounts_summary(*, user: Any, today: date | None = None) -> list[AccountSummary]:
     """Every ЛС the customer linked, with address, label, branch and the balance per service
-    and in total. Four queries whatever the number of accounts and services: links (with
-    account, address, branch), the services they receive, ledger sums, service names."""
+    and in total. Three queries whatever the number of accounts and services: links (with
+    account, address, branch), the services they receive, ledger sums per ЛС and service."""
     return _summaries(list(account_links_for_user(user=user)), today=today)
 
 

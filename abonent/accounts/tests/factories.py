@@ -118,12 +118,14 @@ def charge(
     method: str = "meter",
     for_month: date | None = None,
     reason: str = "",
+    closed: bool = True,
 ) -> Charge:
+    """A charge line; in a closed period it is also posted to the ledger, as closing does."""
     service = make_service(code)
     obj = Charge.objects.create(
         account=account,
         service=service,
-        period=period(account.branch, month),
+        period=period(account.branch, month, closed=closed),
         for_month=for_month or month,
         volume=Decimal(volume),
         unit=service.unit,
@@ -133,6 +135,8 @@ def charge(
         is_recalculation=for_month is not None,
         reason=reason,
     )
+    if not closed:
+        return obj
     LedgerEntry.objects.create(
         account=account,
         service=service,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -34,47 +33,59 @@ class ServiceBalance:
 def balances_for_accounts(
     *,
     account_ids: Iterable[int],
-    service_ids_by_account: dict[int, set[int]] | None = None,
-    before_month: date | None = None,
+    services_by_account: Mapping[int, Iterable[Service]] | None = None,
 ) -> dict[int, list[ServiceBalance]]:
-    """Per account, its balance per service, in two queries whatever the number of accounts.
+    """Per account, its balance per service, in ONE query whatever the number of accounts.
 
-    Services listed in `service_ids_by_account` appear even without a ledger entry (as 0);
-    services with entries appear even when the account no longer receives them (a debt
-    outlives the service). `before_month` limits the sum to entries of earlier months.
+    Services listed in `services_by_account` (those the ЛС receives) appear even without a
+    ledger entry, as 0; services with entries appear even when the ЛС no longer receives
+    them (a debt outlives the service).
     """
     ids = list(account_ids)
     if not ids:
         return {}
-    entries = LedgerEntry.objects.filter(account_id__in=ids)
-    if before_month is not None:
-        entries = entries.filter(month__lt=before_month)
-    sums: dict[tuple[int, int], Decimal] = {
-        (row["account_id"], row["service_id"]): row["total"] or ZERO
-        for row in entries.values("account_id", "service_id").annotate(total=Sum("amount"))
-    }
-    wanted: dict[int, set[int]] = {account_id: set() for account_id in ids}
-    for account_id, service_ids in (service_ids_by_account or {}).items():
-        wanted.setdefault(account_id, set()).update(service_ids)
-    for account_id, service_id in sums:
-        wanted[account_id].add(service_id)
-    all_service_ids = {sid for sids in wanted.values() for sid in sids}
-    services = (
-        {s.pk: s for s in Service.objects.filter(pk__in=all_service_ids)} if all_service_ids else {}
+    rows = (
+        LedgerEntry.objects.filter(account_id__in=ids)
+        .values(
+            "account_id",
+            "service_id",
+            "service__code",
+            "service__name",
+            "service__unit",
+            "service__sort_order",
+        )
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
-    result: dict[int, list[ServiceBalance]] = {}
-    for account_id in ids:
-        rows = [
-            ServiceBalance(
-                service_id=sid,
-                code=services[sid].code,
-                name=services[sid].name,
-                unit=services[sid].unit,
-                balance=Decimal(sums.get((account_id, sid), ZERO)).quantize(Decimal("0.01")),
+    found: dict[int, dict[int, tuple[int, ServiceBalance]]] = {account_id: {} for account_id in ids}
+    for account_id, services in (services_by_account or {}).items():
+        for service in services:
+            found.setdefault(account_id, {})[service.pk] = (
+                service.sort_order,
+                ServiceBalance(
+                    service_id=service.pk,
+                    code=service.code,
+                    name=service.name,
+                    unit=service.unit,
+                    balance=ZERO,
+                ),
             )
-            for sid in wanted[account_id]
-            if sid in services
-        ]
-        rows.sort(key=lambda b: (services[b.service_id].sort_order, b.name))
-        result[account_id] = rows
-    return result
+    for row in rows:
+        found[row["account_id"]][row["service_id"]] = (
+            row["service__sort_order"],
+            ServiceBalance(
+                service_id=row["service_id"],
+                code=row["service__code"],
+                name=row["service__name"],
+                unit=row["service__unit"],
+                balance=Decimal(row["total"] or ZERO).quantize(ZERO),
+            ),
+        )
+    return {
+        account_id: [balance for _, balance in sorted(found[account_id].values(), key=_order)]
+        for account_id in ids
+    }
+
+
+def _order(item: tuple[int, ServiceBalance]) -> tuple[int, str]:
+    return item[0], item[1].name

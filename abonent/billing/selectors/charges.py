@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from abonent.billing.models import Charge, ChargeMethod, EntryKind, LedgerEntry
+from abonent.billing.models import (
+    Charge,
+    ChargeMethod,
+    EntryKind,
+    LedgerEntry,
+    PeriodStatus,
+    Service,
+)
 from abonent.core.errors import NotFound
 
 ZERO = Decimal("0.00")
@@ -86,6 +93,12 @@ class Breakdown:
     comparisons: list[Comparison]
 
 
+def _published(account: Any) -> QuerySet[Charge]:
+    """Charges customers see: those of closed periods. An open period's charges are drafts
+    that a re-run may replace, and reach the ledger (and the balance) only at closing."""
+    return Charge.objects.filter(account=account, period__status=PeriodStatus.CLOSED)
+
+
 def _line(charge: Charge) -> BreakdownLine:
     return BreakdownLine(
         service_id=charge.service_id,
@@ -149,9 +162,8 @@ def charges_breakdown(*, account: Any, month: date) -> Breakdown:
     month = month.replace(day=1)
     previous_month, year_ago_month = add_months(month, -1), add_months(month, -12)
     charges = list(
-        Charge.objects.filter(
-            account=account, period__month__in=[month, previous_month, year_ago_month]
-        )
+        _published(account)
+        .filter(period__month__in=[month, previous_month, year_ago_month])
         .select_related("service", "period")
         .order_by("service__sort_order", "service__name", "is_recalculation", "for_month", "pk")
     )
@@ -203,18 +215,10 @@ def charges_breakdown(*, account: Any, month: date) -> Breakdown:
         )
     # A service paid for but not charged this month has no name from the charges.
     if any(not s.service for s in services):
-        from abonent.billing.models import Service
-
-        known = dict(
-            Service.objects.filter(pk__in=[s.service_id for s in services]).values_list(
-                "pk", "name"
-            )
-        )
+        ids = [s.service_id for s in services]
+        known = dict(Service.objects.filter(pk__in=ids).values_list("pk", "name"))
         services = [
-            s
-            if s.service
-            else ServiceMoney(**{**s.__dict__, "service": known.get(s.service_id, "")})
-            for s in services
+            s if s.service else replace(s, service=known.get(s.service_id, "")) for s in services
         ]
     comparisons = []
     for service_id in order:
@@ -259,7 +263,7 @@ def charges_breakdown(*, account: Any, month: date) -> Breakdown:
 def charge_months(*, account: Any) -> list[date]:
     """Months that have charges for the ЛС, newest first."""
     return list(
-        Charge.objects.filter(account=account)
+        _published(account)
         .order_by("-period__month")
         .values_list("period__month", flat=True)
         .distinct()
@@ -280,7 +284,7 @@ def charges_history(
     first, for up to `months` months ending at `until` (default: the latest charged month);
     months without charges inside the range show as 0. One query."""
     rows = list(
-        Charge.objects.filter(account=account)
+        _published(account)
         .values("period__month", "service__name")
         .annotate(total=Sum("amount"))
         .order_by("period__month")

@@ -158,3 +158,28 @@ def test_charge_months_newest_first(account: Any) -> None:
 def test_breakdown_is_two_queries(account: Any, django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(2):
         charges_breakdown(account=account, month=NOV)
+
+
+def test_drafts_of_an_open_period_are_not_shown(account: Any) -> None:
+    charge(
+        account, "heating", date(2026, 12, 1), volume="9", tariff="1", amount="9.00", closed=False
+    )
+
+    assert charge_months(account=account)[0] == NOV
+    assert charges_history(account=account)[-1].month == NOV
+    with pytest.raises(NotFound):
+        charges_breakdown(account=account, month=date(2026, 12, 1))
+
+
+def test_a_service_paid_but_not_charged_in_the_month_is_in_the_balances() -> None:
+    acc = make_account()
+    charge(acc, "heating", NOV, volume="1", tariff="100", amount="100.00")
+    payment(acc, "power", NOV, "50.00")
+
+    b = charges_breakdown(account=acc, month=NOV)
+
+    assert [(s.service, s.paid, s.closing) for s in b.services] == [
+        ("Отопление", Decimal("0.00"), Decimal("100.00")),
+        ("Электроэнергия", Decimal("50.00"), Decimal("-50.00")),
+    ]
+    assert b.closing == Decimal("50.00")
