@@ -128,11 +128,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from abonent.accounts.api import router as accounts_router
+    from abonent.documents.api import router as documents_router
     from abonent.identity.api import auth_router, me_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/me", me_router)
     api.add_router("", accounts_router)
+    api.add_router("", documents_router)
 
 
 _mount()

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("abonent.identity.urls")),
     path("", include("abonent.accounts.urls")),
     path("", include("abonent.web.urls")),
+    path("", include("abonent.documents.urls")),
 ]
