@@ -238,3 +238,27 @@ def test_link_page_needs_sign_in(client: Client) -> None:
 
     assert response.status_code == 302
     assert response["Location"] == "/login/?next=/accounts/link/"
+
+
+def test_link_already_linked_says_so(signed_in: Client, customer: Any) -> None:
+    acc = make_account()
+    link(customer, acc)
+
+    response = signed_in.post("/accounts/link/", {**form_data(acc), "confirm": "1"})
+
+    assert response.status_code == 409
+    assert "Этот лицевой счёт уже добавлен в ваш кабинет." in response.content.decode()
+    assert AccountLink.objects.count() == 1
+
+
+def test_link_too_many_failures_is_429_with_minutes(signed_in: Client) -> None:
+    acc = make_account()
+    for _ in range(10):
+        assert signed_in.post("/accounts/link/", form_data(acc, flat="1")).status_code == 422
+
+    response = signed_in.post("/accounts/link/", form_data(acc))
+
+    assert response.status_code == 429
+    assert "Слишком много неудачных попыток. Попробуйте снова через 60 мин." in (
+        response.content.decode()
+    )
