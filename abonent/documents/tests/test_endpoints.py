@@ -210,3 +210,24 @@ def test_web_pages_send_the_anonymous_to_sign_in(client: Client, owned: Any, pat
     response = client.get(path.format(a=account.pk, b=bill.pk))
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_bill_list_query_count_does_not_grow_with_bills(
+    api_client: Client, owned: Any, django_assert_num_queries: Any
+) -> None:
+    account, _bill = owned
+    for month in range(1, 10):
+        f.make_bill(account, month=f.date(2026, month, 1), opening="0.00", charged="1.00")
+
+    with django_assert_num_queries(3):  # the device token, the linked ЛС, its bills
+        response = api_client.get(f"/api/v1/accounts/{account.pk}/bills")
+
+    assert response.json()["count"] == 10
+
+
+def test_openapi_lists_the_document_paths(api_client: Client) -> None:
+    paths = api_client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/accounts/{account_id}/bills" in paths
+    assert "application/pdf" in str(paths["/api/v1/bills/{bill_id}.pdf"]["get"]["responses"])
+    params = paths["/api/v1/accounts/{account_id}/statement.pdf"]["get"]["parameters"]
+    assert {p["name"] for p in params} == {"account_id", "from", "to"}
