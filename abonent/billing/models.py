@@ -10,11 +10,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from abonent.core.money import MONEY_FIELD
-
-VOLUME_FIELD = {"max_digits": 16, "decimal_places": 6}
-RATE_FIELD = {"max_digits": 14, "decimal_places": 4}
-
 
 class Unit(models.TextChoices):
     GCAL = "Гкал", "Гкал"
@@ -57,7 +52,7 @@ class Tariff(models.Model):
         "accounts.Branch", verbose_name=_("филиал"), on_delete=models.PROTECT
     )
     service = models.ForeignKey(Service, verbose_name=_("услуга"), on_delete=models.PROTECT)
-    price = models.DecimalField(_("цена за единицу, ₽"), **RATE_FIELD)
+    price = models.DecimalField(_("цена за единицу, ₽"), max_digits=14, decimal_places=4)
     valid_from = models.DateField(_("действует с"))
     valid_to = models.DateField(_("по (не включая)"), null=True, blank=True)
 
@@ -87,7 +82,7 @@ class Norm(models.Model):
         "accounts.Branch", verbose_name=_("филиал"), on_delete=models.PROTECT
     )
     service = models.ForeignKey(Service, verbose_name=_("услуга"), on_delete=models.PROTECT)
-    value = models.DecimalField(_("объём на единицу базы в месяц"), **VOLUME_FIELD)
+    value = models.DecimalField(_("объём на единицу базы в месяц"), max_digits=16, decimal_places=6)
     valid_from = models.DateField(_("действует с"))
     valid_to = models.DateField(_("по (не включая)"), null=True, blank=True)
 
@@ -174,11 +169,11 @@ class Charge(models.Model):
         BillingPeriod, verbose_name=_("период"), on_delete=models.PROTECT, related_name="charges"
     )
     for_month = models.DateField(_("за месяц"))
-    volume = models.DecimalField(_("объём"), **VOLUME_FIELD)
+    volume = models.DecimalField(_("объём"), max_digits=16, decimal_places=6)
     unit = models.CharField(_("единица"), max_length=8, choices=Unit.choices)
-    tariff = models.DecimalField(_("тариф, ₽"), **RATE_FIELD)
+    tariff = models.DecimalField(_("тариф, ₽"), max_digits=14, decimal_places=4)
     method = models.CharField(_("способ"), max_length=8, choices=ChargeMethod.choices)
-    amount = models.DecimalField(_("сумма, ₽"), **MONEY_FIELD)
+    amount = models.DecimalField(_("сумма, ₽"), max_digits=14, decimal_places=2)
     is_recalculation = models.BooleanField(_("перерасчёт"), default=False)
     reason = models.CharField(_("основание"), max_length=300, blank=True)
 
@@ -215,11 +210,13 @@ class Bill(models.Model):
         BillingPeriod, verbose_name=_("период"), on_delete=models.PROTECT, related_name="bills"
     )
     number = models.CharField(_("номер"), max_length=40, unique=True)
-    opening_balance = models.DecimalField(_("долг (+) / аванс (−) на начало"), **MONEY_FIELD)
-    charged = models.DecimalField(_("начислено"), **MONEY_FIELD)
-    recalculated = models.DecimalField(_("перерасчёты"), **MONEY_FIELD)
-    paid = models.DecimalField(_("оплачено"), **MONEY_FIELD)
-    total_due = models.DecimalField(_("итого к оплате"), **MONEY_FIELD)
+    opening_balance = models.DecimalField(
+        _("долг (+) / аванс (−) на начало"), max_digits=14, decimal_places=2
+    )
+    charged = models.DecimalField(_("начислено"), max_digits=14, decimal_places=2)
+    recalculated = models.DecimalField(_("перерасчёты"), max_digits=14, decimal_places=2)
+    paid = models.DecimalField(_("оплачено"), max_digits=14, decimal_places=2)
+    total_due = models.DecimalField(_("итого к оплате"), max_digits=14, decimal_places=2)
     issued_at = models.DateTimeField(_("выставлен"))
 
     class Meta:
@@ -252,7 +249,7 @@ class LedgerEntry(models.Model):
     )
     service = models.ForeignKey(Service, verbose_name=_("услуга"), on_delete=models.PROTECT)
     kind = models.CharField(_("вид"), max_length=12, choices=EntryKind.choices)
-    amount = models.DecimalField(_("сумма, ₽"), **MONEY_FIELD)
+    amount = models.DecimalField(_("сумма, ₽"), max_digits=14, decimal_places=2)
     month = models.DateField(_("месяц"))
     at = models.DateTimeField(_("время"))
     charge = models.OneToOneField(

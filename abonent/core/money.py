@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from abonent.core.errors import ValidationFailed
 
 CENT = Decimal("0.01")
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
 
 
 def money(value: Decimal | int | str) -> Decimal:
