@@ -343,14 +343,20 @@ def _values(name: str, items: list[str]) -> str:
     return f"{name}(i, v) AS (VALUES {rows})"
 
 
-def synthetic_accounts_create(*, total: int, month: date, all_services: bool = False) -> int:
+def synthetic_accounts_create(
+    *,
+    total: int,
+    month: date,
+    all_services: bool = False,
+    branch_codes: list[str] | None = None,
+) -> int:
     """Make sure `total` synthetic ЛС exist (numbers 77…), spread over the branches: address,
     account, 1–3 services (all three with `all_services`), a hot-water meter on every second
     one with hot water, readings for the 7 months before `month`, and for every other meter
     `month` itself (so the run has meter, average, norm and area lines). Set-based SQL: one
     INSERT … SELECT per table. Returns how many were added."""
     services = catalogue_seed()
-    branches = list(Branch.objects.filter(code__in=TARIFFS).order_by("id"))
+    branches = list(Branch.objects.filter(code__in=branch_codes or TARIFFS).order_by("id"))
     have = PersonalAccount.objects.filter(number__startswith=SYNTH_PREFIX).count()
     if total <= have:
         return 0
