@@ -6,8 +6,9 @@
 Builds N distinct bills in memory (distinct ЛС numbers and sums, so every QR differs),
 then times the whole path a download takes after the database: template data, the GOST
 QR payload, the QR as SVG and the Typst PDF. The baseline is a one-line document compiled
-by the same reused compiler: the floor Typst itself puts under any document. Pinned to
-one CPU when the OS allows, so "per core" means one core.
+by the same reused compiler: the floor Typst itself puts under any document. The last
+line is the same bill with its data in `sys_inputs` (the alternative documents/render.py
+explains). Pinned to one CPU when the OS allows, so "per core" means one core.
 """
 
 from __future__ import annotations
@@ -109,6 +110,23 @@ def one_bill(i: int) -> bytes:
 
 
 ONE_LINE = "Привет, мир: одна строка № {}."
+# The same bill with its data in `sys.inputs` instead of the entry source (the road not
+# taken, see documents/render.py): new inputs invalidate all of Typst's caches.
+SYS_INPUTS_ENTRY = (
+    b'#import "bill.typ": bill\n#bill(json(bytes(sys.inputs.data)), bytes(sys.inputs.qr))\n'
+)
+
+
+def one_bill_by_sys_inputs(i: int) -> bytes:
+    data, payload = bill_inputs(i)
+    pdf = render.compiler().compile(
+        input=SYS_INPUTS_ENTRY,
+        format="pdf",
+        sys_inputs={"data": render.to_json(data), "qr": qr.qr_svg(payload)},
+        pdf_tags=False,
+    )
+    assert isinstance(pdf, bytes)
+    return pdf
 
 
 def rate(fn: Callable[[int], object], n: int) -> tuple[float, float]:
@@ -136,10 +154,12 @@ def main() -> None:
     base, base_ms = rate(lambda i: render.compile_pdf(ONE_LINE.format(i)), args.n)
     qr_rate, qr_ms = rate(lambda i: qr.qr_svg(bill_inputs(i)[1]), args.n)
     bills, bill_ms = rate(one_bill, args.n)
+    via_inputs, via_inputs_ms = rate(one_bill_by_sys_inputs, args.n)
     print(f"one-line Typst document : {base:7.1f} /s  (median {base_ms:.2f} ms)")
     print(f"payment QR (payload+SVG): {qr_rate:7.1f} /s  (median {qr_ms:.2f} ms)")
     print(f"bill PDF, whole path    : {bills:7.1f} /s  (median {bill_ms:.2f} ms)  N={args.n}")
     print(f"bill / one-line ratio   : {bills / base:.0%}")
+    print(f"same bill via sys_inputs: {via_inputs:7.1f} /s  (median {via_inputs_ms:.2f} ms)")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for i in range(3):
