@@ -22,6 +22,7 @@ from abonent.billing.models import Bill, Charge, ChargeMethod, EntryKind, Ledger
 from abonent.core.errors import NotFound, ValidationFailed
 from abonent.documents import format as fmt
 from abonent.documents.qr import payment_qr_payload
+from abonent.identity.phones import format_phone
 
 ZERO = Decimal("0.00")
 MAX_STATEMENT_MONTHS = 36
@@ -65,7 +66,7 @@ def bill_for_customer(*, user: Any, bill_id: int) -> Bill:
 
 
 def _branch_data(branch: Branch) -> dict[str, str]:
-    return {"name": branch.name, "phone": branch.call_centre_phone}
+    return {"name": branch.name, "phone": format_phone(branch.call_centre_phone)}
 
 
 def _account_data(account: PersonalAccount) -> dict[str, str]:
