@@ -177,6 +177,16 @@ def test_detail_without_charges(signed_in: Client, customer: Any) -> None:
     assert "Начислений пока нет" in html
 
 
+def test_detail_links_to_the_bills_and_statement(signed_in: Client, customer: Any) -> None:
+    acc = make_account()
+    link(customer, acc)
+
+    html = signed_in.get(f"/accounts/{acc.pk}/").content.decode()
+
+    assert f'href="/accounts/{acc.pk}/bills/"' in html
+    assert signed_in.get(f"/accounts/{acc.pk}/bills/").status_code == 200
+
+
 def test_rename_page(signed_in: Client, customer: Any) -> None:
     acc = make_account()
     link(customer, acc, label="Дом")
