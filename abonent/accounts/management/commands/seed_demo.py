@@ -369,7 +369,7 @@ def synthetic_accounts_create(
         f"branches(i, id, name) AS (VALUES {branch_rows}), "
         f"src AS (SELECT n, b.id AS branch_id, b.name AS settlement, st.v AS street, "
         f"  CAST((n / {len(STREETS)}) / 100 + 1 AS TEXT) AS house, "
-        f"  CAST((n / {len(STREETS)}) % 100 + 1 AS TEXT) AS flat "
+        f"  CAST((n / {len(STREETS)}) % 100 + 101 AS TEXT) AS flat "
         f"  FROM seq JOIN branches b ON b.i = n % {nb} "
         f"  JOIN streets st ON st.i = n % {len(STREETS)} WHERE n > {have})"
     )
@@ -381,7 +381,8 @@ def synthetic_accounts_create(
         cursor.execute(
             f"""{head}
 INSERT INTO accounts_address (branch_id, settlement, street, house, building, flat)
-SELECT branch_id, settlement, street, house, '', flat FROM src""",  # noqa: S608
+SELECT branch_id, settlement, street, house, '', flat FROM src WHERE 1 = 1
+ON CONFLICT DO NOTHING""",  # noqa: S608
         )
         cursor.execute(
             f"""{head}
