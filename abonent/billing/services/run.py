@@ -221,12 +221,25 @@ def _lines_cte(
         f"meter_id IS NOT NULL AND cur_sum IS NULL AND prev_month >= {avg_from}"
         " AND base_sum IS NOT NULL"
     )
+    if is_postgres():  # a hash join over the chunk's meters
+        meter_column, meter_select, meter_ref = "", ", mt.meter_id AS meter_id", "mt.meter_id"
+        meter_join = (
+            "\n  LEFT JOIN mt ON mt.account_id = base.account_id"
+            " AND mt.service_id = base.service_id AND base.metered"
+        )
+    else:  # SQLite would scan `mt` per row: look the meter up by its index instead
+        meter_column = (
+            ",\n         CASE WHEN s.metered THEN (SELECT MIN(m.id) FROM meters_meter m"
+            " WHERE m.account_id = a.id AND m.service_id = s.id AND m.status = 'working')"
+            " END AS meter_id"
+        )
+        meter_select, meter_join, meter_ref = "", "", "base.meter_id"
     return f"""
 WITH prices(service_id, price, norm) AS (VALUES {values}),
 base AS (
   SELECT a.id AS account_id, s.id AS service_id, s.unit AS unit, s.norm_basis AS norm_basis,
          a.area AS area, a.residents AS residents, p.price AS price, p.norm AS norm,
-         s.metered AS metered
+         s.metered AS metered{meter_column}
   FROM accounts_personalaccount a
   JOIN accounts_accountservice x ON x.account_id = a.id
   JOIN billing_service s ON s.id = x.service_id
@@ -234,34 +247,34 @@ base AS (
   WHERE a.branch_id = %s AND a.id >= %s AND a.id < %s AND a.status = 'open'
     AND x.valid_from < {next_m} AND (x.valid_to IS NULL OR x.valid_to > {m}){reading_filter}
 ),
-mt AS (
+mt AS MATERIALIZED (
   SELECT m.account_id, m.service_id, MIN(m.id) AS meter_id FROM meters_meter m
   WHERE m.status = 'working' AND m.account_id >= %s AND m.account_id < %s
   GROUP BY m.account_id, m.service_id
 ),
-rd AS (
+rd AS MATERIALIZED (
   SELECT r.meter_id, r.month, SUM(r.value) AS total
   FROM meters_reading r JOIN mt ON mt.meter_id = r.meter_id
   WHERE r.status = 'accepted' AND r.month >= {lookback} AND r.month <= {m}
   GROUP BY r.meter_id, r.month
 ),
-prev AS (SELECT meter_id, MAX(month) AS month FROM rd WHERE month < {m} GROUP BY meter_id),
-basem AS (
+prev AS MATERIALIZED (
+  SELECT meter_id, MAX(month) AS month FROM rd WHERE month < {m} GROUP BY meter_id
+),
+basem AS MATERIALIZED (
   SELECT p.meter_id, MAX(rd.month) AS month FROM prev p
   JOIN rd ON rd.meter_id = p.meter_id
     AND {idx("rd.month")} <= {idx("p.month")} - {AVERAGE_HISTORY_MONTHS}
   GROUP BY p.meter_id
 ),
 s3 AS (
-  SELECT base.*, mt.meter_id AS meter_id, cur.total AS cur_sum,
+  SELECT base.*{meter_select}, cur.total AS cur_sum,
          p.month AS prev_month, pv.total AS prev_sum, b.month AS base_month, bv.total AS base_sum
-  FROM base
-  LEFT JOIN mt ON mt.account_id = base.account_id AND mt.service_id = base.service_id
-    AND base.metered
-  LEFT JOIN rd cur ON cur.meter_id = mt.meter_id AND cur.month = {m}
-  LEFT JOIN prev p ON p.meter_id = mt.meter_id
+  FROM base{meter_join}
+  LEFT JOIN rd cur ON cur.meter_id = {meter_ref} AND cur.month = {m}
+  LEFT JOIN prev p ON p.meter_id = {meter_ref}
   LEFT JOIN rd pv ON pv.meter_id = p.meter_id AND pv.month = p.month
-  LEFT JOIN basem b ON b.meter_id = mt.meter_id
+  LEFT JOIN basem b ON b.meter_id = {meter_ref}
   LEFT JOIN rd bv ON bv.meter_id = b.meter_id AND bv.month = b.month
 ),
 lines AS (
