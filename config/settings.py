@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "abonent.accounts",
     "abonent.billing",
     "abonent.meters",
+    "abonent.notices",
     "abonent.documents",
 ]
 

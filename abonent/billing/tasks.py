@@ -9,6 +9,7 @@ from celery import shared_task
 from abonent.accounts.models import Branch
 from abonent.billing.models import BillingPeriod, PeriodStatus
 from abonent.billing.services import billing_run, period_close
+from abonent.billing.services.periods import period_bill_notices
 from abonent.core import clock
 
 
@@ -24,3 +25,9 @@ def run_billing(branch_id: int, month: str, close: bool = False) -> dict[str, in
     if close:
         period_close(period=result.period, now=clock.now(), actor=None)
     return {"status": "closed" if close else "done", "period": result.period.pk}
+
+
+@shared_task(name="abonent.billing.tasks.bill_notices")
+def bill_notices(period_id: int) -> int:
+    """«Новая квитанция» to the customers of a closed period; a retry notifies nobody twice."""
+    return period_bill_notices(period_id=period_id, now=clock.now())

@@ -16,12 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from abonent.billing.models import BillingPeriod, Charge, EntryKind, PeriodStatus
+from abonent.billing.models import Bill, BillingPeriod, Charge, EntryKind, PeriodStatus
 from abonent.billing.services.sql import date_literal
 from abonent.core.errors import Conflict, ValidationFailed
 from abonent.core.services import audit_record
+from abonent.notices.models import NotificationKind
+from abonent.notices.services import NotificationDraft, notifications_create
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,37 @@ FROM (
             target=period,
             data={"entries": entries, "bills": bills},
         )
-        # TODO(issue 7): a «new bill» notice to the customers linked to each billed ЛС once
-        # the notices app exists (scheduled with transaction.on_commit).
+        # The fan-out to customers runs as a job after commit: closing never waits on it.
+        transaction.on_commit(lambda: _bill_notices_task().delay(period.pk))
     return CloseResult(period=period, entries=entries, bills=bills)
+
+
+def _bill_notices_task() -> Any:
+    from abonent.billing.tasks import bill_notices  # tasks import services, not the reverse
+
+    return bill_notices
+
+
+def period_bill_notices(*, period_id: int, now: datetime) -> int:
+    """«Новая квитанция» for every customer linked to an ЛС billed in the period (after close)."""
+    period = BillingPeriod.objects.get(pk=period_id, status=PeriodStatus.CLOSED)
+    month = date_format(period.month, "F Y").lower()
+    title = gettext("Новая квитанция за %(month)s") % {"month": month}
+    bills = (
+        Bill.objects.filter(period_id=period_id, account__links__isnull=False)
+        .values_list("pk", "account_id", "account__number", "total_due", "account__links__user_id")
+        .order_by("pk")
+        .iterator(chunk_size=5000)
+    )
+    drafts = (
+        NotificationDraft(
+            user_id=user_id,
+            kind=NotificationKind.BILL,
+            title=title,
+            body=gettext("ЛС %(number)s: к оплате %(due)s ₽.") % {"number": number, "due": due},
+            link=f"/accounts/{account_id}/bills/",
+            dedupe_key=f"bill:{bill_id}",
+        )
+        for bill_id, account_id, number, due, user_id in bills
+    )
+    return notifications_create(drafts=drafts, now=now)
