@@ -1,5 +1,6 @@
 """Billing writes: the monthly run and closing a period (see run.py and periods.py)."""
 
+from abonent.billing.services import exchange as exchange  # import_*/export_* (exchange.py)
 from abonent.billing.services.periods import period_close
 from abonent.billing.services.run import RunResult, billing_run, period_get_or_create
 
