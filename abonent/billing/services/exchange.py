@@ -177,7 +177,7 @@ def _decimal(row: Row, name: str, *, places: int, default: str | None = None) ->
     text = row.data.get(name, "")
     if not text and default is not None:
         text = default
-    text = text.replace(",", ".").replace(" ", "")
+    text = text.replace(",", ".").replace(" ", "").replace("\u00a0", "")
     if not text:
         raise RowError(gettext("не заполнено поле «%(field)s»") % {"field": name})
     try:
@@ -195,9 +195,9 @@ def _decimal(row: Row, name: str, *, places: int, default: str | None = None) ->
 
 
 def _money(row: Row, name: str) -> Decimal:
-    _decimal(row, name, places=2)
+    value = _decimal(row, name, places=2)
     try:
-        return money(row.data[name].replace(",", ".").replace(" ", ""))
+        return money(value)
     except DomainError as exc:
         raise RowError(f"«{name}»: {exc.message}") from exc
 
@@ -294,8 +294,10 @@ def import_accounts(*, branch: Branch, rows: Sequence[Row], now: datetime) -> Im
                 "residents": _decimal(row, "residents", places=0, default="1"),
                 "since": _date(row, "since") if row.data.get("since") else date(now.year, 1, 1),
             }
-            if item["area"] < 0 or item["residents"] < 0 or item["residents"] > 32767:
+            if item["area"] < 0 or item["residents"] < 0:
                 raise RowError(gettext("площадь и число жильцов не могут быть отрицательными"))
+            if item["area"] >= 1_000_000 or item["residents"] > 32767:
+                raise RowError(gettext("площадь или число жильцов слишком велики"))
             codes = [c for c in re.split(r"[\s|]+", row.data.get("services", "")) if c]
             unknown = [c for c in codes if c not in services]
             if unknown:
@@ -437,7 +439,8 @@ def import_balances(
 ) -> ImportReport:
     """Opening balances (+ due, − advance) as ledger entries of `month`.
 
-    Columns: account, service, amount. Rows already posted from the same file are skipped.
+    Columns: account, service, amount. Rows already posted from the same file are skipped;
+    a closed period of `month` is refused (its bills are issued).
     """
     month = month.replace(day=1)
     report = ImportReport(kind="balances", rows=len(rows))
@@ -468,6 +471,15 @@ def import_balances(
     if report.rejected:
         return report
     with transaction.atomic():
+        closed = BillingPeriod.objects.filter(
+            branch=branch, month=month, status=PeriodStatus.CLOSED
+        ).exists()
+        if closed:
+            raise Conflict(
+                gettext("Период %(month)s закрыт: импорт в него невозможен.")
+                % {"month": f"{month:%m.%Y}"},
+                code="period_closed",
+            )
         posted = set(
             LedgerEntry.objects.filter(source_ref__in=[e.source_ref for e in entries]).values_list(
                 "source_ref", flat=True

@@ -42,7 +42,7 @@ from abonent.billing.tests.factories import (
     make_meter,
     read,
 )
-from abonent.core.errors import Conflict
+from abonent.core.errors import Conflict, ValidationFailed
 from abonent.meters.models import ReadingStatus
 
 pytestmark = pytest.mark.django_db
@@ -346,3 +346,60 @@ def test_export_readings_exact_and_command_json(branch, accounts, tmp_path):
         "--format", "json", "-o", str(target), stderr=StringIO(),
     )  # fmt: skip
     assert json.loads(target.read_text(encoding="utf-8")) == expected
+
+
+def test_import_balances_into_closed_period_is_refused(branch, accounts):
+    BillingPeriod.objects.create(
+        branch=branch, month=NOV, status=PeriodStatus.CLOSED, closed_at=NOW
+    )
+    parsed = parse((DATA / "balances.json").read_bytes())
+
+    with pytest.raises(Conflict):
+        import_balances(
+            branch=branch, month=NOV, rows=parsed.rows, file_digest=parsed.digest, now=NOW
+        )
+
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_parse_rejects_a_file_without_header_or_not_utf8():
+    with pytest.raises(ValidationFailed, match="заголовка"):
+        parse(b"\n")
+    with pytest.raises(ValidationFailed, match="UTF-8"):
+        parse("account;service\n1;отопление\n".encode("cp1251"))
+    with pytest.raises(ValidationFailed, match="список объектов"):
+        parse(b'{"account": "240100000001"}')
+
+
+def test_amounts_accept_spaces_and_a_comma_as_decimal_separator(branch, accounts):
+    content = csv_bytes("account;service;amount", "240100000001;heating;1 234,56")
+    parsed = parse(content)
+
+    report = import_balances(
+        branch=branch, month=NOV, rows=parsed.rows, file_digest=parsed.digest, now=NOW
+    )
+
+    assert (report.created, report.total) == (1, Decimal("1234.56"))
+    assert LedgerEntry.objects.get().amount == Decimal("1234.56")
+
+
+def test_command_export_payments_of_a_period_to_stdout(branch, accounts):
+    LedgerEntry.objects.create(
+        account=accounts[0], service=heating(), kind=EntryKind.PAYMENT, amount=Decimal("-75.00"),
+        month=NOV, at=datetime(2026, 11, 30, 16, 59, tzinfo=UTC), source_ref="payment:9:1",
+    )  # fmt: skip
+    LedgerEntry.objects.create(
+        account=accounts[0], service=heating(), kind=EntryKind.PAYMENT, amount=Decimal("-5.00"),
+        month=NOV, at=datetime(2026, 11, 30, 17, 0, tzinfo=UTC), source_ref="payment:9:2",
+    )  # fmt: skip
+    out = StringIO()
+
+    call_command(
+        "billing_export", "--branch", "krasnoyarsk", "--kind", "payments", "--period", "2026-11",
+        stdout=out,
+    )  # fmt: skip
+
+    assert out.getvalue() == (
+        "account;service;date;amount;month;ref\n"
+        "240100000001;heating;2026-11-30;75.00;2026-11;payment:9:1\n"
+    )
