@@ -24,9 +24,7 @@ from abonent.billing.tests.factories import (
     heating,
     hot_water,
     make_account,
-    make_branch,
     make_meter,
-    price,
     read,
     read_monthly,
 )
@@ -37,14 +35,6 @@ pytestmark = pytest.mark.django_db
 
 OCT = date(2026, 10, 1)
 NOV = date(2026, 11, 1)
-
-
-@pytest.fixture
-def branch():
-    branch = make_branch()
-    price(branch, heating(), "2800.0000", norm="0.025000")
-    price(branch, hot_water(), "230.5000", norm="3.500000")
-    return branch
 
 
 def test_close_posts_one_ledger_entry_per_charge_and_issues_bills(branch):

@@ -30,14 +30,6 @@ pytestmark = pytest.mark.django_db
 NOV = date(2026, 11, 1)
 
 
-@pytest.fixture
-def branch():
-    branch = make_branch()
-    price(branch, heating(), "2800.0000", norm="0.025000")
-    price(branch, hot_water(), "230.5000", norm="3.500000")
-    return branch
-
-
 def lines(period: BillingPeriod) -> list[tuple[str, str, str, Decimal, Decimal, Decimal, bool]]:
     return [
         (
