@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from abonent.billing.models import Bill, BillingPeriod, Charge, EntryKind, PeriodStatus
 from abonent.billing.services.sql import date_literal
 from abonent.core.errors import Conflict, ValidationFailed
+from abonent.core.money import format_rub
 from abonent.core.services import audit_record
 from abonent.notices.models import NotificationKind
 from abonent.notices.services import NotificationDraft, notifications_create
@@ -137,7 +138,8 @@ def period_bill_notices(*, period_id: int, now: datetime) -> int:
             user_id=user_id,
             kind=NotificationKind.BILL,
             title=title,
-            body=gettext("ЛС %(number)s: к оплате %(due)s ₽.") % {"number": number, "due": due},
+            body=gettext("ЛС %(number)s: к оплате %(due)s.")
+            % {"number": number, "due": format_rub(due)},
             link=f"/accounts/{account_id}/bills/",
             dedupe_key=f"bill:{bill_id}",
         )

@@ -12,6 +12,7 @@ from abonent.billing.models import Bill
 from abonent.billing.services import billing_run, period_close
 from abonent.billing.tasks import bill_notices
 from abonent.billing.tests.factories import NOW, heating, make_account, make_branch, price
+from abonent.core.money import format_rub
 from abonent.notices.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,8 @@ def test_closing_a_period_notifies_every_linked_customer_once(
     for notice in notices:
         assert notice.kind == "bill"
         assert notice.title == "Новая квитанция за октябрь 2026"
-        assert notice.body == f"ЛС 240100000001: к оплате {bill.total_due} ₽."
+        assert notice.body == f"ЛС 240100000001: к оплате {format_rub(bill.total_due)}."
+        assert "," in notice.body  # 1 234,50 ₽, as on the bill
         assert notice.link == f"/accounts/{shared.pk}/bills/"
         assert notice.dedupe_key == f"bill:{bill.pk}"
 
