@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "abonent.accounts",
     "abonent.billing",
     "abonent.meters",
+    "abonent.payments",
+    "abonent.appeals",
     "abonent.notices",
     "abonent.documents",
 ]
