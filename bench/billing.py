@@ -98,7 +98,8 @@ def bench_branch() -> Branch:
 def bare_insert(rows: int) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_rows")
-        cursor.execute("CREATE UNLOGGED TABLE bench_rows (LIKE billing_charge INCLUDING DEFAULTS)")
+        # A plain (logged) table like billing_charge, without its indexes and constraints.
+        cursor.execute("CREATE TABLE bench_rows (LIKE billing_charge INCLUDING DEFAULTS)")
         started = time.perf_counter()
         cursor.execute(
             "INSERT INTO bench_rows (id, account_id, service_id, period_id, for_month, volume,"
@@ -137,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--chunk", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=2, help="connections side by side")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/billing.py needs PostgreSQL: set DATABASE_URL to a throw-away database")
@@ -161,10 +163,14 @@ def main() -> None:
                 [branch.pk],
             )
         started = time.perf_counter()
-        result = billing_run(branch=branch, month=MONTH, now=NOW, chunk_size=args.chunk)
+        result = billing_run(
+            branch=branch, month=MONTH, now=NOW, chunk_size=args.chunk, workers=args.workers
+        )
         run = time.perf_counter() - started
         started = time.perf_counter()
-        billing_run(branch=branch, month=MONTH, now=NOW, chunk_size=args.chunk)
+        billing_run(
+            branch=branch, month=MONTH, now=NOW, chunk_size=args.chunk, workers=args.workers
+        )
         rerun = time.perf_counter() - started
         rows = Charge.objects.filter(period=result.period).count()
         assert rows == result.lines + result.recalculations

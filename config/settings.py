@@ -32,6 +32,8 @@ SITE_URL = env.str("ABONENT_SITE_URL", default="http://127.0.0.1:8000")
 ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
 # The branch whose call centre signed-out visitors see.
 DEFAULT_BRANCH_CODE = env.str("DEFAULT_BRANCH_CODE", default="krasnoyarsk")
+# Database connections a billing run uses side by side on PostgreSQL (one on SQLite).
+BILLING_RUN_WORKERS = env.int("BILLING_RUN_WORKERS", default=2)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -21,7 +21,7 @@ from abonent.billing.models import (
     Service,
     Tariff,
 )
-from abonent.billing.services import billing_run, period_close
+from abonent.billing.services import billing_run_enqueue, period_close
 from abonent.core import clock
 from abonent.core.errors import DomainError
 
@@ -57,11 +57,25 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "closed_at",
     ]
     list_filter = ["branch", "status"]
-    readonly_fields = ["status", "run_progress", "run_started_at", "run_finished_at", "closed_at"]
+    readonly_fields = [
+        "status",
+        "run_progress",
+        "run_started_at",
+        "run_finished_at",
+        "run_error",
+        "closed_at",
+    ]
     actions = ["action_run", "action_close"]
 
     @admin.display(description=_("готово"))
     def run_progress_display(self, obj: BillingPeriod) -> str:
+        if obj.run_error:
+            return gettext("прерван на %(pct)s %%: %(error)s") % {
+                "pct": obj.run_progress,
+                "error": obj.run_error,
+            }
+        if obj.run_started_at and not obj.run_finished_at:
+            return gettext("идёт: %(pct)s %%") % {"pct": obj.run_progress}
         return f"{obj.run_progress} %"
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -71,21 +85,14 @@ class BillingPeriodAdmin(admin.ModelAdmin):
     def action_run(self, request: HttpRequest, queryset: QuerySet[BillingPeriod]) -> None:
         for period in queryset.select_related("branch"):
             try:
-                result = billing_run(
-                    branch=period.branch, month=period.month, now=clock.now(), actor=request.user
-                )
+                billing_run_enqueue(period=period, now=clock.now(), actor=request.user)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 continue
             self.message_user(
                 request,
-                gettext("%(period)s: строк %(lines)s, перерасчётов %(recalcs)s, на %(total)s ₽")
-                % {
-                    "period": period,
-                    "lines": result.lines,
-                    "recalcs": result.recalculations,
-                    "total": result.total,
-                },
+                gettext("%(period)s: расчёт запущен. Ход расчёта — в колонке «готово».")
+                % {"period": period},
                 messages.SUCCESS,
             )
 

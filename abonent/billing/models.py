@@ -122,6 +122,9 @@ class BillingPeriod(models.Model):
     run_started_at = models.DateTimeField(_("расчёт начат"), null=True, blank=True)
     run_finished_at = models.DateTimeField(_("расчёт закончен"), null=True, blank=True)
     run_progress = models.PositiveSmallIntegerField(_("готово, %"), default=0)
+    # The run that owns the period's drafts now; a chunk of a superseded run stops.
+    run_id = models.UUIDField(_("идентификатор расчёта"), null=True, blank=True, editable=False)
+    run_error = models.CharField(_("ошибка расчёта"), max_length=500, blank=True)
     closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
 
     class Meta:
@@ -158,15 +161,24 @@ class Charge(models.Model):
     line, an earlier month for a recalculation (перерасчёт) booked in this period.
     """
 
+    # The composite indexes below serve these keys: a one-column index each would be three
+    # more indexes to write per charge for nothing (the billing run writes millions).
     account = models.ForeignKey(
         "accounts.PersonalAccount",
         verbose_name=_("ЛС"),
         on_delete=models.PROTECT,
         related_name="charges",
+        db_index=False,
     )
-    service = models.ForeignKey(Service, verbose_name=_("услуга"), on_delete=models.PROTECT)
+    service = models.ForeignKey(
+        Service, verbose_name=_("услуга"), on_delete=models.PROTECT, db_index=False
+    )
     period = models.ForeignKey(
-        BillingPeriod, verbose_name=_("период"), on_delete=models.PROTECT, related_name="charges"
+        BillingPeriod,
+        verbose_name=_("период"),
+        on_delete=models.PROTECT,
+        related_name="charges",
+        db_index=False,
     )
     for_month = models.DateField(_("за месяц"))
     volume = models.DecimalField(_("объём"), max_digits=16, decimal_places=6)
@@ -182,8 +194,9 @@ class Charge(models.Model):
         verbose_name_plural = _("начисления")
         ordering = ["period", "account", "service", "for_month"]
         constraints = [
+            # Period first: a run deletes and writes a period's drafts by account range.
             models.UniqueConstraint(
-                fields=["account", "service", "period", "for_month"], name="charge_unique_line"
+                fields=["period", "account", "service", "for_month"], name="charge_unique_line"
             ),
             models.CheckConstraint(condition=Q(for_month__day=1), name="charge_for_month_first"),
             models.CheckConstraint(
@@ -241,13 +254,17 @@ class EntryKind(models.TextChoices):
 class LedgerEntry(models.Model):
     """Append-only money movements of an ЛС and service: + raises the debt, − lowers it."""
 
+    # Served by the (account, service, month) index; closing a period writes millions.
     account = models.ForeignKey(
         "accounts.PersonalAccount",
         verbose_name=_("ЛС"),
         on_delete=models.PROTECT,
         related_name="ledger",
+        db_index=False,
     )
-    service = models.ForeignKey(Service, verbose_name=_("услуга"), on_delete=models.PROTECT)
+    service = models.ForeignKey(
+        Service, verbose_name=_("услуга"), on_delete=models.PROTECT, db_index=False
+    )
     kind = models.CharField(_("вид"), max_length=12, choices=EntryKind.choices)
     amount = models.DecimalField(_("сумма, ₽"), max_digits=14, decimal_places=2)
     month = models.DateField(_("месяц"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from abonent.accounts.models import Branch
 from abonent.billing.models import BillingPeriod, PeriodStatus
@@ -14,16 +15,19 @@ from abonent.core import clock
 
 
 @shared_task(name="abonent.billing.tasks.run_billing")
-def run_billing(branch_id: int, month: str, close: bool = False) -> dict[str, int | str]:
+def run_billing(
+    branch_id: int, month: str, close: bool = False, actor_id: int | None = None
+) -> dict[str, int | str]:
     """Run (re-run replaces drafts) and optionally close; a closed period is left alone."""
     branch = Branch.objects.get(pk=branch_id)
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     first = date.fromisoformat(month).replace(day=1)
     period = BillingPeriod.objects.filter(branch=branch, month=first).first()
     if period is not None and period.status == PeriodStatus.CLOSED:
         return {"status": "closed", "period": period.pk}
-    result = billing_run(branch=branch, month=first, now=clock.now())
+    result = billing_run(branch=branch, month=first, now=clock.now(), actor=actor, clock=clock.now)
     if close:
-        period_close(period=result.period, now=clock.now(), actor=None)
+        period_close(period=result.period, now=clock.now(), actor=actor)
     return {"status": "closed" if close else "done", "period": result.period.pk}
 
 

@@ -52,6 +52,15 @@ def period_close(*, period: BillingPeriod, now: datetime, actor: Any | None) -> 
                 _("Период %(month)s уже закрыт.") % {"month": f"{period.month:%m.%Y}"},
                 code="period_closed",
             )
+        if period.run_started_at is not None and period.run_finished_at is None:
+            raise Conflict(
+                _(
+                    "Расчёт периода %(month)s не завершён: дождитесь его окончания или "
+                    "запустите расчёт снова."
+                )
+                % {"month": f"{period.month:%m.%Y}"},
+                code="run_unfinished",
+            )
         if not Charge.objects.filter(period=period).exists():
             raise ValidationFailed(
                 _("В периоде %(month)s нет начислений: сначала выполните расчёт.")

@@ -25,14 +25,20 @@ give the same kopecks.
 
 from __future__ import annotations
 
+import itertools
+import threading
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -47,7 +53,7 @@ from abonent.billing.models import (
     Tariff,
 )
 from abonent.billing.services.sql import add_months, is_postgres, month_index, month_label
-from abonent.core.errors import Conflict, ValidationFailed
+from abonent.core.errors import Conflict, DomainError, ValidationFailed
 from abonent.core.money import round_money
 from abonent.core.services import audit_record
 
@@ -55,6 +61,8 @@ CHUNK_ACCOUNTS = 50_000
 AVERAGE_MONTHS_MAX = 3
 AVERAGE_HISTORY_MONTHS = 6
 RECALC_LOOKBACK_MONTHS = 36
+# A run that has not finished in this time is taken as dead (its process crashed).
+STALE_RUN = timedelta(hours=2)
 VOLUME_Q = Decimal("0.000001")
 
 CHARGE_COLUMNS = (
@@ -89,52 +97,218 @@ def billing_run(
     now: datetime,
     actor: Any | None = None,
     chunk_size: int = CHUNK_ACCOUNTS,
+    workers: int | None = None,
     progress: ProgressCallback | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> RunResult:
     """Compute the month's charges of every open ЛС of the branch, replacing the drafts.
 
-    The whole run is one transaction: the period's draft charges are deleted and inserted
-    again, so a re-run writes nothing twice and a failed run leaves the old drafts.
+    The branch is run in chunks of account ids, each in its own transaction that deletes the
+    chunk's drafts and writes them anew: a re-run writes nothing twice, and the progress is
+    visible while the run goes. On PostgreSQL `workers` connections run chunks side by side.
+    Drafts are not shown to customers, and a period whose last run did not finish cannot be
+    closed, so a run that fails half-way leaves nothing a customer or a bill can see.
     """
     month = month.replace(day=1)
+    period, run_id, prices, chunks = _run_begin(
+        branch=branch, month=month, now=now, chunk_size=chunk_size
+    )
+    if workers is None:
+        workers = settings.BILLING_RUN_WORKERS
+    if not is_postgres() or connection.in_atomic_block:
+        # SQLite has one writer; other connections would not see a caller's open transaction.
+        workers = 1
+    done = [0, 0, 0]  # chunks, lines, recalculations
+    lock = threading.Lock()
+
+    def one(low: int, high: int) -> None:
+        counts = _chunk_run(
+            branch=branch, period=period, run_id=run_id, prices=prices, low=low, high=high
+        )
+        with lock:
+            done[0] += 1
+            done[1] += counts[0]
+            done[2] += counts[1]
+            BillingPeriod.objects.filter(pk=period.pk, run_id=run_id).update(
+                run_progress=Greatest(F("run_progress"), Value(done[0] * 100 // len(chunks)))
+            )
+            if progress:
+                progress(done[0], len(chunks))
+
+    try:
+        _run_chunks(one, chunks, workers=min(workers, len(chunks)) or 1)
+    except Exception as exc:
+        message = exc.message if isinstance(exc, DomainError) else gettext("внутренняя ошибка")
+        BillingPeriod.objects.filter(pk=period.pk, run_id=run_id).update(
+            run_id=None, run_error=str(message)[:500]
+        )
+        raise
+    return _run_finish(
+        period=period,
+        run_id=run_id,
+        lines=done[1],
+        recalcs=done[2],
+        now=now,
+        finished_at=clock() if clock else now,
+        actor=actor,
+    )
+
+
+def billing_run_check(*, branch: Branch, month: date, now: datetime) -> None:
+    """What `billing_run` would refuse at its start (closed period, a run under way, a missing
+    tariff), checked without starting it: the admin asks before it queues the job."""
+    with transaction.atomic():
+        period = BillingPeriod.objects.filter(branch=branch, month=month.replace(day=1)).first()
+        if period is not None:
+            _check_runnable(period=period, now=now)
+        prices = _prices(branch=branch, month=month.replace(day=1))
+        _check_tariffs(branch=branch, month=month.replace(day=1), prices=prices)
+
+
+def billing_run_enqueue(*, period: BillingPeriod, now: datetime, actor: Any | None) -> None:
+    """Check the period can be run and queue the run as a job (a big branch takes minutes:
+    the admin must not wait on it); the progress shows on the period as chunks commit."""
+    billing_run_check(branch=period.branch, month=period.month, now=now)
+    actor_id = getattr(actor, "pk", None)
+    args = (period.branch_id, period.month.isoformat())
+    transaction.on_commit(lambda: _run_task().delay(*args, actor_id=actor_id))
+
+
+def _run_task() -> Any:
+    from abonent.billing.tasks import run_billing  # the job wraps this module
+
+    return run_billing
+
+
+def _check_runnable(*, period: BillingPeriod, now: datetime) -> None:
+    if period.status == PeriodStatus.CLOSED:
+        raise Conflict(
+            _(
+                "Период %(month)s закрыт: его начисления не меняются. Исправления "
+                "вносятся перерасчётом в следующем открытом периоде."
+            )
+            % {"month": f"{period.month:%m.%Y}"},
+            code="period_closed",
+        )
+    started = period.run_started_at
+    if period.run_id is not None and started is not None and now - started < STALE_RUN:
+        raise Conflict(
+            _("Расчёт периода %(month)s уже идёт (готово %(pct)s %%). Дождитесь его окончания.")
+            % {"month": f"{period.month:%m.%Y}", "pct": period.run_progress},
+            code="run_in_progress",
+        )
+
+
+def _run_begin(
+    *, branch: Branch, month: date, now: datetime, chunk_size: int
+) -> tuple[
+    BillingPeriod, uuid.UUID, dict[int, tuple[Decimal, Decimal | None]], list[tuple[int, int]]
+]:
     with transaction.atomic():
         period = period_get_or_create(branch=branch, month=month)
         period = BillingPeriod.objects.select_for_update().get(pk=period.pk)
-        if period.status == PeriodStatus.CLOSED:
-            raise Conflict(
-                _(
-                    "Период %(month)s закрыт: его начисления не меняются. Исправления "
-                    "вносятся перерасчётом в следующем открытом периоде."
-                )
-                % {"month": f"{month:%m.%Y}"},
-                code="period_closed",
-            )
+        _check_runnable(period=period, now=now)
         prices = _prices(branch=branch, month=month)
         _check_tariffs(branch=branch, month=month, prices=prices)
+        run_id = uuid.uuid4()
         BillingPeriod.objects.filter(pk=period.pk).update(
-            run_started_at=now, run_finished_at=None, run_progress=0
+            run_id=run_id, run_started_at=now, run_finished_at=None, run_progress=0, run_error=""
         )
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM billing_charge WHERE period_id = %s", [period.pk])
-        bounds = PersonalAccount.objects.filter(branch=branch).values_list("id", flat=True)
-        low = bounds.order_by("id").first()
-        high = bounds.order_by("-id").first()
-        lines = recalcs = 0
-        if prices and low is not None and high is not None:
-            chunks = list(range(low, high + 1, chunk_size))
-            for number, start in enumerate(chunks, 1):
-                stop = start + chunk_size
-                done_lines, done_recalcs = _run_chunk(
-                    branch=branch, period=period, prices=prices, low=start, high=stop
-                )
-                lines += done_lines
-                recalcs += done_recalcs
-                pct = number * 100 // len(chunks)
-                BillingPeriod.objects.filter(pk=period.pk).update(run_progress=pct)
-                if progress:
-                    progress(number, len(chunks))
-        total = Charge.objects.filter(period=period).aggregate(s=Sum("amount"))["s"] or Decimal(0)
-        BillingPeriod.objects.filter(pk=period.pk).update(run_progress=100, run_finished_at=now)
+        ids = PersonalAccount.objects.filter(branch=branch).values_list("id", flat=True)
+        low = ids.order_by("id").first()
+        high = ids.order_by("-id").first()
+    chunks: list[tuple[int, int]] = []
+    if prices and low is not None and high is not None:
+        starts = range(low, high + 1, chunk_size)
+        chunks = list(itertools.pairwise([*starts, high + 1]))  # [low, high) id ranges
+    period.refresh_from_db()
+    return period, run_id, prices, chunks
+
+
+def _run_chunks(
+    one: Callable[[int, int], None], pairs: list[tuple[int, int]], *, workers: int
+) -> None:
+    if workers <= 1:
+        for low, high in pairs:
+            one(low, high)
+        return
+    queue = iter(pairs)
+    take = threading.Lock()
+    failed = threading.Event()
+
+    def worker() -> None:
+        try:
+            while not failed.is_set():
+                with take:
+                    pair = next(queue, None)
+                if pair is None:
+                    return
+                one(*pair)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            connections.close_all()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="billing-run") as pool:
+        futures = [pool.submit(worker) for _ in range(workers)]
+    for future in futures:
+        future.result()  # re-raises the first failure
+
+
+def _chunk_run(
+    *,
+    branch: Branch,
+    period: BillingPeriod,
+    run_id: uuid.UUID,
+    prices: dict[int, tuple[Decimal, Decimal | None]],
+    low: int,
+    high: int,
+) -> tuple[int, int]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # KEY SHARE: chunks run side by side, progress updates pass, closing waits.
+        lock = " FOR KEY SHARE" if is_postgres() else ""
+        cursor.execute(
+            f"SELECT status, run_id FROM billing_billingperiod WHERE id = %s{lock}",  # noqa: S608
+            [period.pk],
+        )
+        status, current = cursor.fetchone()
+        if status != PeriodStatus.OPEN or str(current).replace("-", "") != run_id.hex:
+            raise Conflict(
+                _("Расчёт периода %(month)s остановлен: период закрыт или запущен новый расчёт.")
+                % {"month": f"{period.month:%m.%Y}"},
+                code="run_superseded",
+            )
+        cursor.execute(
+            "DELETE FROM billing_charge WHERE period_id = %s AND account_id >= %s"
+            " AND account_id < %s",
+            [period.pk, low, high],
+        )
+        return _run_chunk(branch=branch, period=period, prices=prices, low=low, high=high)
+
+
+def _run_finish(
+    *,
+    period: BillingPeriod,
+    run_id: uuid.UUID,
+    lines: int,
+    recalcs: int,
+    now: datetime,
+    finished_at: datetime,
+    actor: Any | None,
+) -> RunResult:
+    with transaction.atomic():
+        period = BillingPeriod.objects.select_for_update().get(pk=period.pk)
+        if period.run_id != run_id:
+            raise Conflict(
+                _("Расчёт периода %(month)s остановлен: период закрыт или запущен новый расчёт.")
+                % {"month": f"{period.month:%m.%Y}"},
+                code="run_superseded",
+            )
+        total = Charge.objects.filter(period=period).aggregate(s=Sum("amount"))["s"] or 0
+        BillingPeriod.objects.filter(pk=period.pk).update(
+            run_id=None, run_progress=100, run_finished_at=finished_at
+        )
         period.refresh_from_db()
         audit_record(
             now=now,
@@ -143,7 +317,9 @@ def billing_run(
             target=period,
             data={"lines": lines, "recalculations": recalcs, "total": str(total)},
         )
-    return RunResult(period=period, lines=lines, recalculations=recalcs, total=round_money(total))
+    return RunResult(
+        period=period, lines=lines, recalculations=recalcs, total=round_money(Decimal(total))
+    )
 
 
 # ---------------------------------------------------------------------------- inputs

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 
 from abonent.billing.models import Bill, BillingPeriod, Charge, PeriodStatus
-from abonent.billing.tests.factories import heating, make_account, make_branch, price
+from abonent.billing.tests.factories import NOW, heating, make_account, make_branch, price
+from abonent.core.models import AuditEntry
 from abonent.identity.models import User
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def staff_client() -> Client:
     return client
 
 
-def test_run_and_close_actions(staff_client):
+def test_run_and_close_actions(staff_client, django_capture_on_commit_callbacks):
     # given an open period of a branch with one account
     branch = make_branch()
     price(branch, heating(), "2800.0000", norm="0.025000")
@@ -34,15 +35,20 @@ def test_run_and_close_actions(staff_client):
     url = "/admin/billing/billingperiod/"
 
     # when «Рассчитать» then «Закрыть период» are applied
-    ran = staff_client.post(
-        url, {"action": "action_run", "_selected_action": [period.pk]}, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True) as jobs:
+        ran = staff_client.post(
+            url, {"action": "action_run", "_selected_action": [period.pk]}, follow=True
+        )
     closed = staff_client.post(
         url, {"action": "action_close", "_selected_action": [period.pk]}, follow=True
     )
 
     # then
-    assert "строк 1, перерасчётов 0, на 2800.00 ₽" in ran.content.decode()
+    # (the run is queued as a job after the request commits; jobs run eagerly in tests)
+    assert len(jobs) == 1
+    assert "расчёт запущен. Ход расчёта — в колонке «готово»." in ran.content.decode()
+    audit = AuditEntry.objects.get(action="billing.run")
+    assert (audit.actor.phone, audit.data["lines"]) == ("+79000000099", 1)
     assert "закрыт: проводок 1, квитанций 1" in closed.content.decode()
     period.refresh_from_db()
     assert period.status == PeriodStatus.CLOSED
@@ -55,3 +61,25 @@ def test_run_and_close_actions(staff_client):
         assert "240100000001" in response.content.decode()
     for path in ("/admin/meters/meter/?q=1", "/admin/meters/reading/?q=1"):
         assert staff_client.get(path).status_code == 200
+
+
+def test_run_action_refuses_a_closed_period_without_queueing(
+    staff_client, django_capture_on_commit_callbacks
+):
+    # given a closed period
+    branch = make_branch()
+    period = BillingPeriod.objects.create(
+        branch=branch, month=date(2026, 10, 1), status=PeriodStatus.CLOSED, closed_at=NOW
+    )
+
+    # when «Рассчитать» is applied
+    with django_capture_on_commit_callbacks(execute=True) as jobs:
+        response = staff_client.post(
+            "/admin/billing/billingperiod/",
+            {"action": "action_run", "_selected_action": [period.pk]},
+            follow=True,
+        )
+
+    # then the message says why, and no job was queued
+    assert "Период 10.2026 закрыт" in response.content.decode()
+    assert jobs == []

@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, help="YYYY-MM")
         parser.add_argument("--close", action="store_true", help="close the period after it")
         parser.add_argument("--chunk", type=int, default=50_000, help="accounts per chunk")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="connections side by side (PostgreSQL)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         branch = Branch.objects.filter(code=options["branch"]).first()
@@ -45,7 +48,9 @@ class Command(BaseCommand):
                 month=month,
                 now=clock.now(),
                 chunk_size=options["chunk"],
+                workers=options["workers"],
                 progress=progress,
+                clock=clock.now,
             )
             self.stdout.write(
                 f"{branch.code} {month:%Y-%m}: {result.lines} lines, "
