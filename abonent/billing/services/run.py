@@ -279,11 +279,12 @@ def _chunk_run(
                 % {"month": f"{period.month:%m.%Y}"},
                 code="run_superseded",
             )
-        cursor.execute(
-            "DELETE FROM billing_charge WHERE period_id = %s AND account_id >= %s"
-            " AND account_id < %s",
-            [period.pk, low, high],
-        )
+        if not is_postgres():  # PostgreSQL merges the drafts in one statement
+            cursor.execute(
+                "DELETE FROM billing_charge WHERE period_id = %s AND account_id >= %s"
+                " AND account_id < %s",
+                [period.pk, low, high],
+            )
         return _run_chunk(branch=branch, period=period, prices=prices, low=low, high=high)
 
 
@@ -534,30 +535,54 @@ def _run_chunk(
             # One statement: `lines` is computed once and feeds both the regular lines and
             # the recalculations (two data-modifying CTEs), and it reports both counts.
             one_pass = _lines_cte(month=month, prices=prices, with_reading=False)
+            # Drafts are merged, not deleted and rewritten: a re-run rewrites only the lines
+            # that changed, and removes the ones no longer produced (closed ЛС, ended
+            # services). Deleting a charge costs a foreign-key check against the ledger.
             cursor.execute(
                 f"""{one_pass}{_recalc_select(month=month)},
-ins AS (
-  INSERT INTO billing_charge ({CHARGE_COLUMNS})
-  SELECT account_id, service_id, {period.pk}, CAST('{month.isoformat()}' AS DATE), vol, unit,
-         price, method, ROUND(vol * price, 2), FALSE, ''
+new AS MATERIALIZED (
+  SELECT account_id, service_id, CAST('{month.isoformat()}' AS DATE) AS for_month, vol AS volume,
+         unit, price AS tariff, method, ROUND(vol * price, 2) AS amount,
+         FALSE AS is_recalculation, '' AS reason
   FROM (SELECT l.*, CASE WHEN raw_volume < 0 THEN 0 ELSE ROUND(raw_volume, 6) END AS vol
         FROM lines l) q
-  RETURNING 1
-),
-rec AS (
-  INSERT INTO billing_charge ({CHARGE_COLUMNS})
-  SELECT account_id, service_id, {period.pk}, for_month, share6 - v, unit,
-         COALESCE(price_then, 0), 'meter', ROUND(share6 * COALESCE(price_then, 0), 2) - a,
-         TRUE, %s || {month_label("for_month")} || %s
+  UNION ALL
+  SELECT account_id, service_id, for_month, share6 - v, unit, COALESCE(price_then, 0), 'meter',
+         ROUND(share6 * COALESCE(price_then, 0), 2) - a, TRUE,
+         %s || {month_label("for_month")} || %s
   FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
         FROM recalc z) q
   WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a
+),
+up AS (
+  INSERT INTO billing_charge ({CHARGE_COLUMNS})
+  SELECT account_id, service_id, {period.pk}, for_month, volume, unit, tariff, method, amount,
+         is_recalculation, reason
+  FROM new
+  ON CONFLICT (period_id, account_id, service_id, for_month) DO UPDATE SET
+    volume = EXCLUDED.volume, unit = EXCLUDED.unit, tariff = EXCLUDED.tariff,
+    method = EXCLUDED.method, amount = EXCLUDED.amount,
+    is_recalculation = EXCLUDED.is_recalculation, reason = EXCLUDED.reason
+  WHERE (billing_charge.volume, billing_charge.unit, billing_charge.tariff,
+         billing_charge.method, billing_charge.amount, billing_charge.is_recalculation,
+         billing_charge.reason)
+    IS DISTINCT FROM (EXCLUDED.volume, EXCLUDED.unit, EXCLUDED.tariff, EXCLUDED.method,
+                      EXCLUDED.amount, EXCLUDED.is_recalculation, EXCLUDED.reason)
+  RETURNING 1
+),
+gone AS (
+  DELETE FROM billing_charge c
+  WHERE c.period_id = {period.pk} AND c.account_id >= %s AND c.account_id < %s
+    AND NOT EXISTS (SELECT 1 FROM new n WHERE n.account_id = c.account_id
+                    AND n.service_id = c.service_id AND n.for_month = c.for_month)
   RETURNING 1
 )
-SELECT (SELECT COUNT(*) FROM ins), (SELECT COUNT(*) FROM rec)""",  # noqa: S608
-                [*params, branch.pk, branch.pk, before, after],
+SELECT COUNT(*) FILTER (WHERE NOT is_recalculation), COUNT(*) FILTER (WHERE is_recalculation),
+       (SELECT COUNT(*) FROM up), (SELECT COUNT(*) FROM gone)
+FROM new""",  # noqa: S608
+                [*params, branch.pk, branch.pk, before, after, low, high],
             )
-            lines, recalcs = cursor.fetchone()
+            lines, recalcs, _written, _removed = cursor.fetchone()
             return int(lines), int(recalcs)
         cursor.execute(
             f"{lines_cte}\n"

@@ -173,3 +173,25 @@ def test_connections_side_by_side_give_the_same_charges_as_one(branch):
     )
     assert got == expected
     assert {m for *_rest, m in got} == {"area", "norm", "meter"}
+
+
+@pytest.mark.django_db
+def test_rerun_updates_changed_lines_and_removes_lines_no_longer_due(branch):
+    # given two accounts run once
+    keep = make_account(branch, heating(), area="40.00")
+    gone = make_account(branch, heating(), area="80.00")
+    first = billing_run(branch=branch, month=NOV, now=NOW)
+    kept_id = Charge.objects.get(account=keep).pk
+
+    # when one grows to 60 m² and the other is closed, and the period is re-run
+    type(keep).objects.filter(pk=keep.pk).update(area=Decimal("60.00"))
+    type(gone).objects.filter(pk=gone.pk).update(status="closed")
+    again = billing_run(branch=branch, month=NOV, now=NOW)
+
+    # then the first line holds the new amount and the closed account's line is gone
+    assert (first.lines, again.lines) == (2, 1)
+    assert list(Charge.objects.values_list("account_id", "volume", "amount")) == [
+        (keep.pk, Decimal("1.500000"), Decimal("4200.00"))
+    ]
+    # (PostgreSQL updates the line in place; SQLite writes the chunk anew)
+    assert Charge.objects.get().pk == kept_id or not run_module.is_postgres()
