@@ -145,3 +145,7 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter} {self.month:%m.%Y}: {self.value}"
+
+    @property
+    def scale_label(self) -> str:
+        return self.meter.scale_name(self.scale)

@@ -84,6 +84,8 @@ class ReadingWindow:
         if self.is_open:
             if self.days_left == 0:
                 return base + _(", сегодня последний день")
+            if self.days_left % 10 == 1 and self.days_left % 100 != 11:
+                return base + _(", остался %(days)s") % {"days": days_text(self.days_left)}
             return base + _(", осталось %(days)s") % {"days": days_text(self.days_left)}
         days = (self.opens_on - self.today).days
         return base + _(", откроется через %(days)s") % {"days": days_text(days)}
@@ -423,3 +425,30 @@ def meter_history(*, meter: Meter, months: int | None = None) -> list[HistoryMon
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class MeterPage:
+    meter: Meter
+    account_label: str
+    history: list[HistoryMonth]
+    versions: list[Reading]
+
+
+def meter_page(*, user: Any, meter_id: int, months: int = 24) -> MeterPage:
+    """A meter of a linked ЛС with its monthly history (chart) and every version (table)."""
+    meter = meter_for_customer(user=user, meter_id=meter_id)
+    label = (
+        AccountLink.objects.filter(user=user, account_id=meter.account_id)
+        .values_list("label", flat=True)
+        .first()
+    )
+    versions = list(meter_readings(meter=meter)[:200])
+    for reading in versions:
+        reading.meter = meter  # the scale names come from the meter: no query per row
+    return MeterPage(
+        meter=meter,
+        account_label=label or "",
+        history=meter_history(meter=meter, months=months),
+        versions=versions,
+    )

@@ -489,3 +489,23 @@ def _message(
             "month": month_title(period)
         }
     return _("Показания за %(month)s приняты. Спасибо!") % {"month": month_title(period)}
+
+
+def consumption_backfill(*, meter_ids: Sequence[int]) -> int:
+    """Fill in the consumption of accepted readings that have none (loaded by an import or
+    by SQL) from the previous accepted reading of the same scale; a value below the previous
+    one is left empty (it needs a person to look at it). Returns how many were filled."""
+    filled = 0
+    rows = Reading.objects.filter(meter_id__in=meter_ids, status=ReadingStatus.ACCEPTED).order_by(
+        "meter_id", "scale", "month"
+    )
+    previous: dict[tuple[int, int], Decimal] = {}
+    for reading in rows:
+        key = (reading.meter_id, reading.scale)
+        before = previous.get(key)
+        previous[key] = reading.value
+        if reading.consumption is not None or before is None or reading.value < before:
+            continue
+        Reading.objects.filter(pk=reading.pk).update(consumption=reading.value - before)
+        filled += 1
+    return filled
