@@ -109,6 +109,8 @@ class Reading(models.Model):
         _("статус"), max_length=10, choices=ReadingStatus.choices, default=ReadingStatus.ACCEPTED
     )
     reason = models.CharField(_("причина"), max_length=300, blank=True)
+    # The new columns have database defaults: bulk SQL loaders (seed_demo --accounts, the
+    # billing exchange) insert readings without naming them.
     consumption = models.DecimalField(
         _("расход"), max_digits=16, decimal_places=4, null=True, blank=True
     )
@@ -120,9 +122,13 @@ class Reading(models.Model):
         on_delete=models.PROTECT,
         related_name="superseded_by",
     )
-    rollover = models.BooleanField(_("переход через ноль"), default=False)
-    confirmed_high = models.BooleanField(_("большой расход подтверждён"), default=False)
-    out_of_window = models.BooleanField(_("передано вне окна приёма"), default=False)
+    rollover = models.BooleanField(_("переход через ноль"), default=False, db_default=False)
+    confirmed_high = models.BooleanField(
+        _("большой расход подтверждён"), default=False, db_default=False
+    )
+    out_of_window = models.BooleanField(
+        _("передано вне окна приёма"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("показание")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from abonent.accounts.models import PersonalAccount
+from abonent.accounts.models import Branch, PersonalAccount
 from abonent.accounts.tests.factories import link
 from abonent.billing.models import NormBasis, Service, Unit
 from abonent.billing.tests.factories import hot_water, make_account, make_branch, price
@@ -84,8 +84,10 @@ def customer_with_meter(
 ) -> tuple[PersonalAccount, Meter]:
     """A Krasnoyarsk ЛС linked to `customer` with one hot-water meter and 12 months of
     readings up to October 2026: 100.000, 103.000 … 133.000 (3 m³ a month from `start`)."""
-    branch = make_branch()
-    price(branch, hot_water(), "230.5000", norm="3.500000")
+    branch = Branch.objects.filter(code="krasnoyarsk").first()
+    if branch is None:
+        branch = make_branch()
+        price(branch, hot_water(), "230.5000", norm="3.500000")
     account = make_account(branch, hot_water())
     link(customer, account)
     m = meter(account, **meter_kwargs)
