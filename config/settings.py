@@ -154,6 +154,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "abonent.identity.tasks.codes_purge",
         "schedule": 60 * 60 * 24,
     },
+    # Hourly, so each branch's local date is caught; notices are keyed, so once each.
+    "meters-reading-reminders": {
+        "task": "abonent.meters.tasks.reading_reminders",
+        "schedule": 60 * 60,
+    },
+    "meters-verification-reminders": {
+        "task": "abonent.meters.tasks.verification_reminders",
+        "schedule": 60 * 60,
+    },
 }
 
 # Identity

@@ -1,6 +1,9 @@
 """Meters and their readings: the billing run takes volumes from accepted readings.
 
-(The customer side — submitting, checks, history — comes with the meters issue.)
+A reading is one value of one scale, counted for a period (`month`). Corrections never
+overwrite: the new version is accepted and points at the one it replaces (`supersedes`),
+which becomes `superseded`, so the history keeps every version. At most one accepted
+reading per meter, scale and period (a partial unique index), whatever the concurrency.
 """
 
 from __future__ import annotations
@@ -52,6 +55,21 @@ class Meter(models.Model):
     def __str__(self) -> str:
         return f"№ {self.serial}"
 
+    def scale_name(self, scale: int) -> str:
+        return scale_name(scales=self.scales, scale=scale)
+
+
+def scale_name(*, scales: int, scale: int) -> str:
+    """'' for a one-scale meter; «день»/«ночь» for two; «пик»/«полупик»/«ночь» for three."""
+    names: list[str] | None = {
+        1: [""],
+        2: [_("день"), _("ночь")],
+        3: [_("пик"), _("полупик"), _("ночь")],
+    }.get(scales)  # type: ignore[assignment]
+    if names is None or not 1 <= scale <= len(names):
+        return str(_("зона Т%(n)s") % {"n": scale}) if scales > 1 else ""
+    return str(names[scale - 1])
+
 
 class ReadingSource(models.TextChoices):
     WEB = "web", _("сайт")
@@ -91,6 +109,26 @@ class Reading(models.Model):
         _("статус"), max_length=10, choices=ReadingStatus.choices, default=ReadingStatus.ACCEPTED
     )
     reason = models.CharField(_("причина"), max_length=300, blank=True)
+    # The new columns have database defaults: bulk SQL loaders (seed_demo --accounts, the
+    # billing exchange) insert readings without naming them.
+    consumption = models.DecimalField(
+        _("расход"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("исправляет"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+    rollover = models.BooleanField(_("переход через ноль"), default=False, db_default=False)
+    confirmed_high = models.BooleanField(
+        _("большой расход подтверждён"), default=False, db_default=False
+    )
+    out_of_window = models.BooleanField(
+        _("передано вне окна приёма"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("показание")
@@ -105,7 +143,15 @@ class Reading(models.Model):
             ),
             models.CheckConstraint(condition=Q(month__day=1), name="reading_month_first_day"),
             models.CheckConstraint(condition=Q(value__gte=0), name="reading_value_non_negative"),
+            models.CheckConstraint(
+                condition=Q(consumption__isnull=True) | Q(consumption__gte=0),
+                name="reading_consumption_non_negative",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.meter} {self.month:%m.%Y}: {self.value}"
+
+    @property
+    def scale_label(self) -> str:
+        return self.meter.scale_name(self.scale)

@@ -1,12 +1,13 @@
 from django.urls import path
 
+from abonent.meters.views import meters_view
 from abonent.web import views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("meters/", views.section, {"section": "meters"}, name="meters"),
+    path("meters/", meters_view, name="meters"),
     path("appeals/", views.section, {"section": "appeals"}, name="appeals"),
     path("info/", views.section, {"section": "info"}, name="info"),
     path("pay/", views.section, {"section": "pay"}, name="pay"),

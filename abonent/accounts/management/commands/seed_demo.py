@@ -519,6 +519,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             history = demo_billing_seed(now=now)
         self.stdout.write(f"Billing history: {history}.")
+        self.stdout.write(__import__("abonent.meters.demo").meters.demo.meters_demo_seed(now=now))
         if options["accounts"]:
             started = timer.monotonic()
             local = now.astimezone(ZoneInfo("Asia/Krasnoyarsk"))
