@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("abonent.accounts.urls")),
     path("", include("abonent.web.urls")),
     path("", include("abonent.documents.urls")),
+    path("", include("abonent.appeals.urls")),
 ]

@@ -9,6 +9,7 @@ commit; a notification is stored for a recipient who does not have the thread op
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -154,7 +155,7 @@ def appeal_create(
     account_id: int | None,
     subject: str,
     body: str,
-    files: list[uploads.UploadLike],
+    files: Sequence[uploads.UploadLike],
     now: datetime,
     ip: str | None = None,
 ) -> Appeal:
@@ -287,7 +288,7 @@ def message_send(
     appeal_id: int,
     user: Any,
     body: str,
-    files: list[uploads.UploadLike],
+    files: Sequence[uploads.UploadLike],
     now: datetime,
     as_operator: bool = False,
     internal: bool = False,

@@ -14,6 +14,7 @@ import struct
 import unicodedata
 import uuid
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
@@ -29,8 +30,11 @@ from abonent.core.errors import DomainError, ValidationFailed
 class UploadLike(Protocol):
     """What Django's UploadedFile offers and the service needs."""
 
-    name: str | None
-    size: int | None
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def size(self) -> int | None: ...
 
     def chunks(self, chunk_size: int | None = None) -> Any: ...
 
@@ -224,7 +228,7 @@ def _mb(size: int) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
 
 
-def check_files(uploads: list[UploadLike], *, field: str = "files") -> list[CheckedFile]:
+def check_files(uploads: Sequence[UploadLike], *, field: str = "files") -> list[CheckedFile]:
     """Every check, before anything is stored; the first failure refuses the whole message."""
     limit_count = settings.APPEALS_MAX_FILES
     limit_size = settings.APPEALS_MAX_FILE_SIZE

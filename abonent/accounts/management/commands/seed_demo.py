@@ -26,6 +26,7 @@ from abonent.accounts.models import (
     Branch,
     PersonalAccount,
 )
+from abonent.appeals.demo import appeals_demo_seed
 from abonent.billing.models import (
     BillingPeriod,
     Charge,
@@ -508,6 +509,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             history = demo_billing_seed(now=now)
         self.stdout.write(f"Billing history: {history}.")
+        self.stdout.write(appeals_demo_seed(customer=demo, staff=staff, now=now))
         if options["accounts"]:
             started = timer.monotonic()
             local = now.astimezone(ZoneInfo("Asia/Krasnoyarsk"))
