@@ -32,8 +32,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def asgi_url(transactional_db: None) -> Iterator[str]:
     """config.asgi (HTTP + WebSockets) under uvicorn in a thread, on a free loopback port."""
+    from django.db import connections
+
     from config.asgi import application
 
+    # The server's request threads come and go: they must not keep persistent connections
+    # (PostgreSQL would refuse to drop the test database at the end).
+    db_settings = connections.settings["default"]
+    max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -50,6 +57,7 @@ def asgi_url(transactional_db: None) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+    db_settings["CONN_MAX_AGE"] = max_age
 
 
 def sign_in(page: Any, base: str, phone: str, password: str) -> None:
@@ -114,3 +122,4 @@ def test_customer_sees_the_operators_answer_live(
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.ANSWERED
     assert appeal.assignee == staff
+    assert appeal.user == customer
