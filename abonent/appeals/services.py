@@ -102,7 +102,7 @@ def _mark(appeal: Appeal, side: str, last_id: int, now: datetime) -> None:
 
 
 def _attach(message: Message, files: list[uploads.CheckedFile], paths: list[str]) -> None:
-    Attachment.objects.bulk_create(
+    rows = Attachment.objects.bulk_create(
         Attachment(
             message=message,
             path=path,
@@ -114,19 +114,16 @@ def _attach(message: Message, files: list[uploads.CheckedFile], paths: list[str]
         )
         for f, path in zip(files, paths, strict=True)
     )
+    # What the thread shows right after: no query for the attachments again.
+    message._prefetched_objects_cache = {"attachments": rows}  # type: ignore[attr-defined]
 
 
 def _publish(message: Message) -> None:
-    """After commit: the message (re-read with its attachments) to the open sockets."""
-    appeal_id, message_id, internal = message.appeal_id, message.pk, message.is_internal
-
-    def send() -> None:
-        fresh = Message.objects.select_related("author").prefetch_related("attachments")
-        row = fresh.filter(pk=message_id).first()
-        if row is not None:
-            realtime.broadcast(appeal_id, selectors.message_payload(row), internal=internal)
-
-    transaction.on_commit(send)
+    """After commit: the message to the open sockets (the payload is built now, in the
+    transaction, from the rows just written — nothing is read again)."""
+    payload = selectors.message_payload(message)
+    appeal_id, internal = message.appeal_id, message.is_internal
+    transaction.on_commit(lambda: realtime.broadcast(appeal_id, payload, internal=internal))
 
 
 def _publish_status(appeal: Appeal) -> None:
