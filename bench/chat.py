@@ -112,7 +112,7 @@ def prepare(env: dict[str, str], conversations: int) -> dict[str, Any]:
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "operator_session": session_for(operator),
         "customers": customers,
-        "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "channel_layer": str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).rsplit(".", 1)[-1],
     }
 
 
