@@ -128,6 +128,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from abonent.accounts.api import router as accounts_router
+    from abonent.appeals.api import router as appeals_router
     from abonent.documents.api import router as documents_router
     from abonent.identity.api import auth_router, me_router
     from abonent.meters.api import router as meters_router
@@ -137,6 +138,7 @@ def _mount() -> None:
     api.add_router("", accounts_router)
     api.add_router("", documents_router)
     api.add_router("", meters_router)
+    api.add_router("", appeals_router)
 
 
 _mount()

@@ -276,6 +276,38 @@ STORAGES = {
     },
 }
 
+# Appeals: attachments live in the PRIVATE storage alias (a local folder under var/ by default,
+# an S3 bucket through django-storages when APPEALS_S3_BUCKET is set; credentials from the usual
+# AWS_* variables), limits per file and per message, and an optional clamd scan.
+APPEALS_STORAGE_ALIAS = "private"
+APPEALS_S3_BUCKET = env.str("APPEALS_S3_BUCKET", default="")
+if APPEALS_S3_BUCKET:
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": APPEALS_S3_BUCKET,
+            "endpoint_url": env.str("APPEALS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("APPEALS_S3_REGION", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["private"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
+    }
+APPEALS_MAX_FILE_SIZE = env.int("APPEALS_MAX_FILE_SIZE", default=10 * 1024 * 1024)
+APPEALS_MAX_FILES = env.int("APPEALS_MAX_FILES", default=5)
+APPEALS_MESSAGE_MAX_LENGTH = env.int("APPEALS_MESSAGE_MAX_LENGTH", default=4000)
+APPEALS_REOPEN_DAYS = env.int("APPEALS_REOPEN_DAYS", default=7)
+# clamd over its socket protocol: a unix socket (CLAMD_SOCKET) or TCP (CLAMD_HOST); off if unset.
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+CLAMD_HOST = env.str("CLAMD_HOST", default="")
+CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=10.0)
+
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True

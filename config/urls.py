@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("abonent.web.urls")),
     path("", include("abonent.documents.urls")),
     path("", include("abonent.meters.urls")),
+    path("", include("abonent.appeals.urls")),
 ]

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from abonent.appeals.views import appeal_list_view
 from abonent.meters.views import meters_view
 from abonent.web import views
 
@@ -8,7 +9,7 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("meters/", meters_view, name="meters"),
-    path("appeals/", views.section, {"section": "appeals"}, name="appeals"),
+    path("appeals/", appeal_list_view, name="appeals"),
     path("info/", views.section, {"section": "info"}, name="info"),
     path("pay/", views.section, {"section": "pay"}, name="pay"),
     path("terms/", views.terms, name="terms"),

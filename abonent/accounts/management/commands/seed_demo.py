@@ -26,6 +26,7 @@ from abonent.accounts.models import (
     Branch,
     PersonalAccount,
 )
+from abonent.appeals.demo import appeals_demo_seed
 from abonent.billing.models import (
     BillingPeriod,
     Charge,
@@ -42,6 +43,7 @@ from abonent.billing.services import billing_run, period_close
 from abonent.billing.services.sql import add_months, is_postgres
 from abonent.core import clock
 from abonent.identity.models import User
+from abonent.meters.demo import meters_demo_seed
 from abonent.meters.models import Meter, Reading, ReadingSource, ReadingStatus
 
 DEMO_PHONE = "+79000000001"
@@ -519,7 +521,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             history = demo_billing_seed(now=now)
         self.stdout.write(f"Billing history: {history}.")
-        self.stdout.write(__import__("abonent.meters.demo").meters.demo.meters_demo_seed(now=now))
+        self.stdout.write(meters_demo_seed(now=now))
+        self.stdout.write(appeals_demo_seed(customer=demo, staff=staff, now=now))
         if options["accounts"]:
             started = timer.monotonic()
             local = now.astimezone(ZoneInfo("Asia/Krasnoyarsk"))
