@@ -2,9 +2,11 @@
 
 Rules (Правила 354, simplified; documented in the docstring of `billing_run`):
 
-* meter — a working meter of the service on the ЛС with an accepted reading for this month
-  and an earlier accepted one: volume = (this − previous, summed over scales) spread evenly
-  over the months since the previous reading (one month when readings are consecutive);
+* meter — the working meters of the service on the ЛС (two hot-water risers are common) with
+  accepted readings of every one of them for this month and an earlier month: volume =
+  (this − previous, summed over meters and scales) spread evenly over the months since the
+  previous reading (one month when readings are consecutive); a month in which only some of
+  the meters were read counts as not read;
 * average — a metered service with no reading this month, at most 3 months since the last
   reading (this month counted), and at least 6 months of reading history before it: the
   monthly average between the last reading and the latest reading ≥ 6 months older;
@@ -425,15 +427,19 @@ base AS (
     AND x.valid_from < {next_m} AND (x.valid_to IS NULL OR x.valid_to > {m}){reading_filter}
 ),
 mt AS MATERIALIZED (
-  SELECT m.account_id, m.service_id, MIN(m.id) AS meter_id FROM meters_meter m
+  SELECT m.account_id, m.service_id, MIN(m.id) AS meter_id, COUNT(*) AS meters
+  FROM meters_meter m
   WHERE m.status = 'working' AND m.account_id >= %s AND m.account_id < %s
   GROUP BY m.account_id, m.service_id
 ),
 rd AS MATERIALIZED (
-  SELECT r.meter_id, r.month, SUM(r.value) AS total
-  FROM meters_reading r JOIN mt ON mt.meter_id = r.meter_id
+  SELECT mt.meter_id, r.month, SUM(r.value) AS total
+  FROM meters_reading r
+  JOIN meters_meter m ON m.id = r.meter_id AND m.status = 'working'
+  JOIN mt ON mt.account_id = m.account_id AND mt.service_id = m.service_id
   WHERE r.status = 'accepted' AND r.month >= {lookback} AND r.month <= {m}
-  GROUP BY r.meter_id, r.month
+  GROUP BY mt.meter_id, mt.meters, r.month
+  HAVING COUNT(DISTINCT r.meter_id) = mt.meters
 ),
 prev AS MATERIALIZED (
   SELECT meter_id, MAX(month) AS month FROM rd WHERE month < {m} GROUP BY meter_id

@@ -106,6 +106,47 @@ def test_meter_sums_scales(branch):
     )
 
 
+def test_meter_sums_every_working_meter_of_the_service(branch):
+    # given two hot-water meters (two risers) read in October and November, and a removed one
+    account = make_account(branch, hot_water())
+    kitchen = make_meter(account, hot_water(), serial="K-1")
+    bath = make_meter(account, hot_water(), serial="B-1")
+    old = make_meter(account, hot_water(), serial="OLD")
+    old.status = "removed"
+    old.save()
+    for meter, before, after in ((kitchen, "100", "102"), (bath, "50", "53.5"), (old, "1", "9")):
+        read(meter, date(2026, 10, 1), before)
+        read(meter, NOV, after)
+
+    # when
+    result = billing_run(branch=branch, month=NOV, now=NOW)
+
+    # then both working meters count: 2 + 3.5 = 5.5 м³ (the removed one does not)
+    charge = Charge.objects.get(period=result.period)
+    assert (charge.method, charge.volume, charge.amount) == (
+        "meter",
+        Decimal("5.500000"),
+        Decimal("1267.75"),
+    )
+
+
+def test_a_month_with_only_some_meters_read_is_not_a_meter_month(branch):
+    # given two meters read monthly since April, and in November only the kitchen one
+    account = make_account(branch, hot_water())
+    kitchen = make_meter(account, hot_water(), serial="K-1")
+    bath = make_meter(account, hot_water(), serial="B-1")
+    read_monthly(kitchen, date(2026, 4, 1), 7, "100", "2")  # April–October, 2 м³ a month
+    read_monthly(bath, date(2026, 4, 1), 7, "50", "1")  # 1 м³ a month
+    read(kitchen, NOV, "114")
+
+    # when
+    result = billing_run(branch=branch, month=NOV, now=NOW)
+
+    # then November is billed on the average of both (3 м³), not on a half-read sum
+    charge = Charge.objects.get(period=result.period)
+    assert (charge.method, charge.volume) == ("average", Decimal("3.000000"))
+
+
 @pytest.mark.parametrize(
     ("month", "method", "volume", "amount"),
     [
