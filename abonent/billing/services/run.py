@@ -375,11 +375,51 @@ def _num(value: Decimal | None) -> str:
     return f"CAST({Decimal(value)!s} AS NUMERIC)" if is_postgres() else str(Decimal(value))
 
 
+_METERS_SQL = """
+  SELECT m.account_id, m.service_id, MIN(m.id) AS meter_id, COUNT(*) AS meters
+  FROM meters_meter m
+  WHERE m.status = 'working' AND m.account_id >= %s AND m.account_id < %s
+  GROUP BY m.account_id, m.service_id"""
+
+
+def _readings_sql(*, month: date, meters: str) -> str:
+    """Per meter group (keyed by its first meter) and month: the sum of every working meter's
+    accepted readings, for months in which all of them were read."""
+    lookback = f"'{add_months(month, -RECALC_LOOKBACK_MONTHS).isoformat()}'"
+    return f"""
+  SELECT mt.meter_id, r.month, SUM(r.value) AS total
+  FROM meters_reading r
+  JOIN meters_meter m ON m.id = r.meter_id AND m.status = 'working'
+  JOIN {meters} mt ON mt.account_id = m.account_id AND mt.service_id = m.service_id
+  WHERE r.status = 'accepted' AND r.month >= {lookback} AND r.month <= '{month.isoformat()}'
+  GROUP BY mt.meter_id, mt.meters, r.month
+  HAVING COUNT(DISTINCT r.meter_id) = mt.meters"""  # noqa: S608
+
+
+def _stage_readings(cursor: Any, *, month: date, low: int, high: int) -> None:
+    """PostgreSQL: the chunk's meter groups and readings as analysed temporary tables. Inline,
+    the planner guesses one row for them and picks nested loops that take minutes."""
+    cursor.execute(f"CREATE TEMPORARY TABLE run_mt ON COMMIT DROP AS {_METERS_SQL}", [low, high])
+    cursor.execute("ANALYZE run_mt")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE run_rd ON COMMIT DROP AS"
+        + _readings_sql(month=month, meters="run_mt")
+    )
+    cursor.execute("ANALYZE run_rd")
+
+
 def _lines_cte(
-    *, month: date, prices: dict[int, tuple[Decimal, Decimal | None]], with_reading: bool
+    *,
+    month: date,
+    prices: dict[int, tuple[Decimal, Decimal | None]],
+    with_reading: bool,
+    staged: bool = False,
 ) -> str:
     """The CTE chain ending in `lines`: account, service, unit, price, prev_month, method,
-    raw_volume (unrounded). Parameters: branch id, low id, high id."""
+    raw_volume (unrounded). Parameters: branch id, low id, high id, and unless `staged` (the
+    readings are in run_mt / run_rd already) low id and high id again."""
+    mt_sql = "SELECT * FROM run_mt" if staged else _METERS_SQL
+    rd_sql = "SELECT * FROM run_rd" if staged else _readings_sql(month=month, meters="mt")
     m = f"'{month.isoformat()}'"
     next_m = f"'{add_months(month, 1).isoformat()}'"
     avg_from = f"'{add_months(month, -(AVERAGE_MONTHS_MAX - 1) - 1).isoformat()}'"
@@ -394,7 +434,6 @@ def _lines_cte(
             f" WHERE m2.account_id = a.id AND m2.service_id = s.id AND m2.status = 'working'"
             f" AND r2.month = {m} AND r2.status = 'accepted')"
         )
-    lookback = f"'{add_months(month, -RECALC_LOOKBACK_MONTHS).isoformat()}'"
     is_meter = "meter_id IS NOT NULL AND cur_sum IS NOT NULL AND prev_sum IS NOT NULL"
     is_average = (
         f"meter_id IS NOT NULL AND cur_sum IS NULL AND prev_month >= {avg_from}"
@@ -426,21 +465,8 @@ base AS (
   WHERE a.branch_id = %s AND a.id >= %s AND a.id < %s AND a.status = 'open'
     AND x.valid_from < {next_m} AND (x.valid_to IS NULL OR x.valid_to > {m}){reading_filter}
 ),
-mt AS MATERIALIZED (
-  SELECT m.account_id, m.service_id, MIN(m.id) AS meter_id, COUNT(*) AS meters
-  FROM meters_meter m
-  WHERE m.status = 'working' AND m.account_id >= %s AND m.account_id < %s
-  GROUP BY m.account_id, m.service_id
-),
-rd AS MATERIALIZED (
-  SELECT mt.meter_id, r.month, SUM(r.value) AS total
-  FROM meters_reading r
-  JOIN meters_meter m ON m.id = r.meter_id AND m.status = 'working'
-  JOIN mt ON mt.account_id = m.account_id AND mt.service_id = m.service_id
-  WHERE r.status = 'accepted' AND r.month >= {lookback} AND r.month <= {m}
-  GROUP BY mt.meter_id, mt.meters, r.month
-  HAVING COUNT(DISTINCT r.meter_id) = mt.meters
-),
+mt AS MATERIALIZED ({mt_sql}),
+rd AS MATERIALIZED ({rd_sql}),
 prev AS MATERIALIZED (
   SELECT meter_id, MAX(month) AS month FROM rd WHERE month < {m} GROUP BY meter_id
 ),
@@ -538,57 +564,60 @@ def _run_chunk(
         if is_postgres():
             # JIT compiling these statements costs seconds per chunk and buys nothing here.
             cursor.execute("SET LOCAL jit = off")
-            # One statement: `lines` is computed once and feeds both the regular lines and
-            # the recalculations (two data-modifying CTEs), and it reports both counts.
-            one_pass = _lines_cte(month=month, prices=prices, with_reading=False)
-            # Drafts are merged, not deleted and rewritten: a re-run rewrites only the lines
-            # that changed, and removes the ones no longer produced (closed ЛС, ended
-            # services). Deleting a charge costs a foreign-key check against the ledger.
+            # The chunk's lines (regular and recalculations) go to a temporary table first,
+            # then are merged into the drafts: a re-run rewrites only the lines that changed
+            # and removes those no longer produced (closed ЛС, ended services). Deleting a
+            # charge costs a foreign-key check against the ledger, an unchanged line nothing.
+            # The index keeps the anti-join cheap whatever the planner thinks of the drafts.
+            _stage_readings(cursor, month=month, low=low, high=high)
+            staged = _lines_cte(month=month, prices=prices, with_reading=False, staged=True)
             cursor.execute(
-                f"""{one_pass}{_recalc_select(month=month)},
-new AS MATERIALIZED (
-  SELECT account_id, service_id, CAST('{month.isoformat()}' AS DATE) AS for_month, vol AS volume,
-         unit, price AS tariff, method, ROUND(vol * price, 2) AS amount,
-         FALSE AS is_recalculation, '' AS reason
-  FROM (SELECT l.*, CASE WHEN raw_volume < 0 THEN 0 ELSE ROUND(raw_volume, 6) END AS vol
-        FROM lines l) q
-  UNION ALL
-  SELECT account_id, service_id, for_month, share6 - v, unit, COALESCE(price_then, 0), 'meter',
-         ROUND(share6 * COALESCE(price_then, 0), 2) - a, TRUE,
-         %s || {month_label("for_month")} || %s
-  FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
-        FROM recalc z) q
-  WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a
-),
-up AS (
-  INSERT INTO billing_charge ({CHARGE_COLUMNS})
-  SELECT account_id, service_id, {period.pk}, for_month, volume, unit, tariff, method, amount,
-         is_recalculation, reason
-  FROM new
-  ON CONFLICT (period_id, account_id, service_id, for_month) DO UPDATE SET
-    volume = EXCLUDED.volume, unit = EXCLUDED.unit, tariff = EXCLUDED.tariff,
-    method = EXCLUDED.method, amount = EXCLUDED.amount,
-    is_recalculation = EXCLUDED.is_recalculation, reason = EXCLUDED.reason
-  WHERE (billing_charge.volume, billing_charge.unit, billing_charge.tariff,
-         billing_charge.method, billing_charge.amount, billing_charge.is_recalculation,
-         billing_charge.reason)
-    IS DISTINCT FROM (EXCLUDED.volume, EXCLUDED.unit, EXCLUDED.tariff, EXCLUDED.method,
-                      EXCLUDED.amount, EXCLUDED.is_recalculation, EXCLUDED.reason)
-  RETURNING 1
-),
-gone AS (
-  DELETE FROM billing_charge c
-  WHERE c.period_id = {period.pk} AND c.account_id >= %s AND c.account_id < %s
-    AND NOT EXISTS (SELECT 1 FROM new n WHERE n.account_id = c.account_id
-                    AND n.service_id = c.service_id AND n.for_month = c.for_month)
-  RETURNING 1
-)
-SELECT COUNT(*) FILTER (WHERE NOT is_recalculation), COUNT(*) FILTER (WHERE is_recalculation),
-       (SELECT COUNT(*) FROM up), (SELECT COUNT(*) FROM gone)
-FROM new""",  # noqa: S608
-                [*params, branch.pk, branch.pk, before, after, low, high],
+                f"""CREATE TEMPORARY TABLE run_lines ON COMMIT DROP AS
+{staged}{_recalc_select(month=month)}
+SELECT account_id, service_id, CAST('{month.isoformat()}' AS DATE) AS for_month, vol AS volume,
+       unit, price AS tariff, method, ROUND(vol * price, 2) AS amount,
+       FALSE AS is_recalculation, CAST('' AS TEXT) AS reason
+FROM (SELECT l.*, CASE WHEN raw_volume < 0 THEN 0 ELSE ROUND(raw_volume, 6) END AS vol
+      FROM lines l) q
+UNION ALL
+SELECT account_id, service_id, for_month, share6 - v, unit, COALESCE(price_then, 0), 'meter',
+       ROUND(share6 * COALESCE(price_then, 0), 2) - a, TRUE,
+       %s || {month_label("for_month")} || %s
+FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
+      FROM recalc z) q
+WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa: S608
+                [branch.pk, low, high, branch.pk, branch.pk, before, after],
             )
-            lines, recalcs, _written, _removed = cursor.fetchone()
+            cursor.execute("CREATE INDEX ON run_lines (account_id, service_id, for_month)")
+            cursor.execute("ANALYZE run_lines")
+            cursor.execute(
+                f"""INSERT INTO billing_charge ({CHARGE_COLUMNS})
+SELECT account_id, service_id, {period.pk}, for_month, volume, unit, tariff, method, amount,
+       is_recalculation, reason
+FROM run_lines
+ON CONFLICT (period_id, account_id, service_id, for_month) DO UPDATE SET
+  volume = EXCLUDED.volume, unit = EXCLUDED.unit, tariff = EXCLUDED.tariff,
+  method = EXCLUDED.method, amount = EXCLUDED.amount,
+  is_recalculation = EXCLUDED.is_recalculation, reason = EXCLUDED.reason
+WHERE (billing_charge.volume, billing_charge.unit, billing_charge.tariff,
+       billing_charge.method, billing_charge.amount, billing_charge.is_recalculation,
+       billing_charge.reason)
+  IS DISTINCT FROM (EXCLUDED.volume, EXCLUDED.unit, EXCLUDED.tariff, EXCLUDED.method,
+                    EXCLUDED.amount, EXCLUDED.is_recalculation, EXCLUDED.reason)"""  # noqa: S608
+            )
+            cursor.execute(
+                """DELETE FROM billing_charge c
+WHERE c.period_id = %s AND c.account_id >= %s AND c.account_id < %s
+  AND NOT EXISTS (SELECT 1 FROM run_lines n WHERE n.account_id = c.account_id
+                  AND n.service_id = c.service_id AND n.for_month = c.for_month)""",
+                [period.pk, low, high],
+            )
+            cursor.execute(
+                "SELECT COUNT(*) FILTER (WHERE NOT is_recalculation),"
+                " COUNT(*) FILTER (WHERE is_recalculation) FROM run_lines"
+            )
+            lines, recalcs = cursor.fetchone()
+            cursor.execute("DROP TABLE run_lines, run_rd, run_mt")
             return int(lines), int(recalcs)
         cursor.execute(
             f"{lines_cte}\n"
