@@ -130,11 +130,13 @@ def _mount() -> None:
     from abonent.accounts.api import router as accounts_router
     from abonent.documents.api import router as documents_router
     from abonent.identity.api import auth_router, me_router
+    from abonent.payments.api import router as payments_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/me", me_router)
     api.add_router("", accounts_router)
     api.add_router("", documents_router)
+    api.add_router("", payments_router)
 
 
 _mount()

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from abonent.payments.views import pay_page
 from abonent.web import views
 
 app_name = "web"
@@ -9,7 +10,7 @@ urlpatterns = [
     path("meters/", views.section, {"section": "meters"}, name="meters"),
     path("appeals/", views.section, {"section": "appeals"}, name="appeals"),
     path("info/", views.section, {"section": "info"}, name="info"),
-    path("pay/", views.section, {"section": "pay"}, name="pay"),
+    path("pay/", pay_page, name="pay"),
     path("terms/", views.terms, name="terms"),
     path("privacy/", views.privacy, name="privacy"),
     path("offline/", views.offline, name="offline"),
