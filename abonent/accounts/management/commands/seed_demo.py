@@ -43,6 +43,7 @@ from abonent.billing.services.sql import add_months, is_postgres
 from abonent.core import clock
 from abonent.identity.models import User
 from abonent.meters.models import Meter, Reading, ReadingSource, ReadingStatus
+from abonent.payments.demo import payments_demo_seed
 
 DEMO_PHONE = "+79000000001"
 DEMO_EMAIL = "demo@abonent.local"
@@ -508,6 +509,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             history = demo_billing_seed(now=now)
         self.stdout.write(f"Billing history: {history}.")
+        self.stdout.write(f"Payments: {payments_demo_seed(user=demo, now=now)}.")
         if options["accounts"]:
             started = timer.monotonic()
             local = now.astimezone(ZoneInfo("Asia/Krasnoyarsk"))
