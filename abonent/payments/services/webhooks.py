@@ -36,9 +36,8 @@ def webhook_receive(
     except WebhookRejected as exc:
         logger.warning("webhook %s rejected from %s: %s", gateway_name, client_ip, exc)
         raise DomainError(_("Уведомление отклонено."), code=exc.code, status=exc.status) from exc
-    if GatewayEvent.objects.filter(gateway=gateway_name, event_id=event.event_id).exists():
-        return "duplicate"
     state = event.payment
+    event_id = event.event_id
     if state is None:  # not signed: believe only what the acquirer's API says
         try:
             state = gateway.get_payment(event.payment_id)
@@ -48,6 +47,10 @@ def webhook_receive(
                 code="gateway_unavailable",
                 status=409,
             ) from exc
+        # The claim proves nothing: the event is what the API confirmed.
+        event_id = f"{event.kind}:{state.id}:{state.status}:{state.refunded_amount}"
+    if GatewayEvent.objects.filter(gateway=gateway_name, event_id=event_id).exists():
+        return "duplicate"
     payment = Payment.objects.filter(gateway=gateway_name, gateway_payment_id=state.id).first()
     if payment is None:
         # The acquirer may notify before our own call returned and committed (or after a
@@ -62,7 +65,7 @@ def webhook_receive(
             with transaction.atomic():
                 stored = GatewayEvent.objects.create(
                     gateway=gateway_name,
-                    event_id=event.event_id,
+                    event_id=event_id[:100],
                     kind=event.kind[:40],
                     gateway_payment_id=state.id,
                     payment=payment,

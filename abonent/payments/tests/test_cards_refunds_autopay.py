@@ -53,12 +53,18 @@ def test_adding_a_card_holds_10_rub_and_releases_it_at_once(
     cards = api_client.get("/api/v1/cards").json()
     assert [(c["brand"], c["last4"]) for c in cards["items"]] == [("Mastercard", "4444")]
     assert "number" not in cards["items"][0]
-    assert Notification.objects.filter(user=customer, title="Карта Mastercard •• 4444 сохранена").exists()
+    assert Notification.objects.filter(
+        user=customer, title="Карта Mastercard •• 4444 сохранена"
+    ).exists()
 
 
 @pytest.mark.usefixtures("sandbox")
 def test_charge_and_refund_mode_refunds_the_10_rub(
-    customer: Any, api_client: Any, bank: Any, settings: Any, django_capture_on_commit_callbacks: Any
+    customer: Any,
+    api_client: Any,
+    bank: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.PAYMENTS_CARD_CHECK_MODE = "charge_refund"
     check = api_client.post("/api/v1/cards", {}, content_type="application/json").json()
@@ -149,20 +155,26 @@ def test_partial_then_full_refund_posts_corrections_once(
         now=NOW,
     ).payment
 
-    services.refund_create(payment_id=payment.pk, amount="1000.00", actor=admin_user, reason="", now=NOW)
+    services.refund_create(
+        payment_id=payment.pk, amount="1000.00", actor=admin_user, reason="", now=NOW
+    )
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", Decimal("1000.00"))
     assert balance(first, heating()) == Decimal("1000.00")
     assert balance(second, heating()) == Decimal("0.00")
 
-    services.refund_create(payment_id=payment.pk, amount="1400.00", actor=admin_user, reason="", now=NOW)
+    services.refund_create(
+        payment_id=payment.pk, amount="1400.00", actor=admin_user, reason="", now=NOW
+    )
     payment.refresh_from_db()
     assert payment.status == "refunded"
     assert balance(first, heating()) == Decimal("1500.00")
     assert balance(second, heating()) == Decimal("900.00")
     assert LedgerEntry.objects.filter(kind="correction").count() == 3
     with pytest.raises(Exception, match="Сумма возврата"):
-        services.refund_create(payment_id=payment.pk, amount="1", actor=admin_user, reason="", now=NOW)
+        services.refund_create(
+            payment_id=payment.pk, amount="1", actor=admin_user, reason="", now=NOW
+        )
 
 
 # ---------------------------------------------------------------- autopay
@@ -195,7 +207,9 @@ def test_autopay_notifies_the_day_before_pays_up_to_the_cap_and_never_twice(
     assert AutopayRun.objects.get().status == "paid"
 
 
-def test_failed_autopay_is_reported_and_not_retried(customer: Any, fake_gateway: FakeGateway) -> None:
+def test_failed_autopay_is_reported_and_not_retried(
+    customer: Any, fake_gateway: FakeGateway
+) -> None:
     first, _ = owing_accounts(customer)
     card = saved_card(customer, token="tok-fake")
     services.autopay_save(
@@ -247,6 +261,8 @@ def test_daily_report_lists_ledger_and_acquirer_mismatches(
     (report,) = services.reconciliation_report_build(day=NOW.date(), now=NOW)
 
     assert report.checked == 2
-    assert [(m["payment"], m["problem"]) for m in report.mismatches] == [(stuck.pk, "amount_differs")]
+    assert [(m["payment"], m["problem"]) for m in report.mismatches] == [
+        (stuck.pk, "amount_differs")
+    ]
     assert ok.status == "succeeded"
     assert ReconciliationReport.objects.count() == 1

@@ -202,9 +202,9 @@ class YooKassaGateway:
             payment_id = str(obj["payment_id"] if kind.startswith("refund.") else obj["id"])
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookRejected("malformed notification", code="malformed") from exc
-        # Not signed: the id of the event is ours to make; the state comes from the API.
+        # Not signed: the state (and so the event's identity) comes from the API later.
         return WebhookEvent(
-            event_id=f"{kind}:{obj.get('id')}:{obj.get('status', '')}",
+            event_id="",
             kind=kind,
             payment_id=payment_id,
             payment=None,

@@ -15,7 +15,8 @@
   }
 
   function rub(kopecks) {
-    return money.format(kopecks / 100) + "\u00a0₽";
+    // Grouped with a narrow no-break space, as the server prints money (format_rub).
+    return money.format(kopecks / 100).replace(/[\u00a0\s]/g, "\u202f") + "\u00a0₽";
   }
 
   function update() {
