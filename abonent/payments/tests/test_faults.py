@@ -42,7 +42,7 @@ def _lines(first: Any, amount: str = "1500.00") -> list[services.LineInput]:
 
 
 def _start(user: Any, lines: Any, key: str = "key-00000001", **kw: Any) -> Any:
-    args = {"consent": True, "card_id": None, "save_card": False}
+    args: dict[str, Any] = {"consent": True, "card_id": None, "save_card": False}
     args.update(kw)
     return services.payment_start(
         user=user, lines=lines, idempotency_key=key, site_url=SITE, now=NOW, **args

@@ -41,14 +41,14 @@ class FakeYooKassa(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         pid = self.path.rsplit("/", 1)[-1]
         if pid not in self.payments:
             self._send(404, {"type": "error", "code": "not_found", "description": "no"})
             return
         self._send(200, self.payments[pid])
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         key = self.headers.get("Idempotence-Key", "")
@@ -109,7 +109,7 @@ def _card(method_id: str, *, saved: bool) -> dict[str, Any]:
             "expiry_month": "12",
             "expiry_year": "2030",
             "card_type": "Mir",
-        },  # fmt: skip
+        },
     }
 
 
