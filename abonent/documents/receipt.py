@@ -66,7 +66,7 @@ def payment_receipt_data(*, payment: Any) -> dict[str, Any]:
         "refunded": fmt.amount(payment.refunded_amount) if payment.refunded_amount else "",
         "status": str(payment.get_status_display()),
         "fiscal_url": payment.fiscal_receipt_url,
-        "commission": fmt.amount(payment.amount - payment.amount),
+        "commission": "0,00",
     }
 
 
