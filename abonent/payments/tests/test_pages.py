@@ -25,7 +25,7 @@ PAGES = [
 
 @pytest.fixture
 def paid(customer: Any, fake_gateway: FakeGateway, session_client: Any) -> Payment:
-    first, second = owing_accounts(customer)
+    first, _ = owing_accounts(customer)
     card = saved_card(customer, token="tok-fake")
     response = session_client.post(
         "/pay/",
