@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.test import Client
 
 from abonent.payments.gateways import OVERRIDES
@@ -44,7 +46,13 @@ def sandbox(settings: Any) -> Iterator[None]:
     settings.PAYMENTS_SANDBOX_URL = "http://testserver/sandbox-acquirer"
     settings.PAYMENTS_SANDBOX_NOTIFY_URL = "http://testserver/api/v1/payments/webhooks/sandbox"
     sandbox_http.TRANSPORT = httpx.WSGITransport(app=WSGIHandler())
+    # As Django's test client does: a nested request must not close the test's connection
+    # (with CONN_MAX_AGE on PostgreSQL it would, being inside the test's transaction).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
     sandbox_http.TRANSPORT = None
 
 

@@ -170,7 +170,7 @@ def _set_status(
 
 def _locked(public_id: str) -> BankPayment:
     payment = (
-        BankPayment.objects.select_for_update()
+        BankPayment.objects.select_for_update(of=("self",))
         .select_related("card")
         .filter(public_id=public_id)
         .first()
