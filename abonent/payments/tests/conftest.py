@@ -39,20 +39,35 @@ THREE_DS = "4000 0000 0000 3220"
 THREE_DS_ALWAYS = "4000 0000 0000 3063"
 
 
+class InProcessApp:
+    """This Django as a WSGI app for httpx, inside the test's transaction. As Django's test
+    client does, a request here must not close the test's database connection (with
+    CONN_MAX_AGE on PostgreSQL, request_started/finished would: it is inside a transaction)."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            result = self.handler(environ, start_response)
+            body = b"".join(result)
+            result.close()
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+        return [body]
+
+
 @pytest.fixture
 def sandbox(settings: Any) -> Iterator[None]:
     """The sandbox acquirer over HTTP, in-process (no socket, the test's own transaction)."""
     settings.PAYMENTS_GATEWAY = "sandbox"
     settings.PAYMENTS_SANDBOX_URL = "http://testserver/sandbox-acquirer"
     settings.PAYMENTS_SANDBOX_NOTIFY_URL = "http://testserver/api/v1/payments/webhooks/sandbox"
-    sandbox_http.TRANSPORT = httpx.WSGITransport(app=WSGIHandler())
-    # As Django's test client does: a nested request must not close the test's connection
-    # (with CONN_MAX_AGE on PostgreSQL it would, being inside the test's transaction).
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
+    sandbox_http.TRANSPORT = httpx.WSGITransport(app=InProcessApp())
     yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
     sandbox_http.TRANSPORT = None
 
 

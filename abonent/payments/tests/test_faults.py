@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
 from abonent.billing.models import LedgerEntry
@@ -22,7 +21,7 @@ from abonent.payments.gateways.sandbox import http as sandbox_http
 from abonent.payments.gateways.sandbox.bank import services as bank_services
 from abonent.payments.gateways.sandbox.bank.models import BankNotification, BankPayment
 from abonent.payments.models import GatewayEvent, Payment, PaymentLine
-from abonent.payments.tests.conftest import FakeGateway
+from abonent.payments.tests.conftest import FakeGateway, InProcessApp
 from abonent.payments.tests.factories import (
     NOW,
     balance,
@@ -149,7 +148,7 @@ class TimeoutAfterForwarding(httpx.BaseTransport):
     """Forwards the request to the sandbox (which charges), then loses the answer."""
 
     def __init__(self, times: int) -> None:
-        self.inner = httpx.WSGITransport(app=WSGIHandler())
+        self.inner = httpx.WSGITransport(app=InProcessApp())
         self.times = times
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
