@@ -3,6 +3,7 @@
     uv run python bench/run.py            # 10 s per endpoint
     uv run python bench/run.py --quick    # 2 s per endpoint, a smoke run
     uv run python bench/run.py --server uvicorn   # the same against the ASGI app
+    uv run python bench/payments.py       # acquirer notification → balance updated, p50/p95/p99
 
 Starts its own server on 127.0.0.1 (gunicorn + `config.wsgi` by default) over a fresh SQLite
 database with the demo data, drives it with `wrk` when installed or else with a small

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "abonent.billing",
     "abonent.meters",
     "abonent.payments",
+    "abonent.payments.gateways.sandbox.bank",
     "abonent.appeals",
     "abonent.notices",
     "abonent.documents",
@@ -163,6 +164,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "abonent.meters.tasks.verification_reminders",
         "schedule": 60 * 60,
     },
+    "payments-reconcile": {"task": "abonent.payments.tasks.reconcile", "schedule": 5 * 60},
+    "payments-daily-report": {"task": "abonent.payments.tasks.daily_report", "schedule": 86400},
+    "payments-autopay": {"task": "abonent.payments.tasks.autopay", "schedule": 60 * 60},
 }
 
 # Identity
@@ -227,6 +231,45 @@ SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_SENDER = env.str("SMS_HTTP_SENDER", default="Abonent")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=5.0)
+
+# Payments: "sandbox" is the built-in test acquirer (served under /sandbox-acquirer/, talked
+# to over HTTP like a real one); "yookassa" uses the official SDK.
+PAYMENTS_GATEWAY = env.str("PAYMENTS_GATEWAY", default="sandbox")
+PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=not PRODUCTION)
+PAYMENTS_SANDBOX_URL = env.str("PAYMENTS_SANDBOX_URL", default=f"{SITE_URL}/sandbox-acquirer")
+PAYMENTS_SANDBOX_NOTIFY_URL = env.str(
+    "PAYMENTS_SANDBOX_NOTIFY_URL", default=f"{SITE_URL}/api/v1/payments/webhooks/sandbox"
+)
+PAYMENTS_SANDBOX_SHOP_SECRET = env.str("PAYMENTS_SANDBOX_SHOP_SECRET", default="sandbox-shop-key")
+PAYMENTS_SANDBOX_WEBHOOK_SECRET = env.str(
+    "PAYMENTS_SANDBOX_WEBHOOK_SECRET", default="sandbox-webhook-key"
+)
+PAYMENTS_HTTP_TIMEOUT = env.float("PAYMENTS_HTTP_TIMEOUT", default=15.0)
+PAYMENTS_LINE_MAX = env.str("PAYMENTS_LINE_MAX", default="300000")  # ₽ per service line
+PAYMENTS_TOTAL_MAX = env.str("PAYMENTS_TOTAL_MAX", default="600000")  # ₽ per payment
+PAYMENTS_MAX_LINES = 60
+PAYMENTS_CARD_CHECK_AMOUNT = env.str("PAYMENTS_CARD_CHECK_AMOUNT", default="10.00")
+# "hold": 10 ₽ blocked and released at once; "charge_refund": charged and refunded at once.
+PAYMENTS_CARD_CHECK_MODE = env.str("PAYMENTS_CARD_CHECK_MODE", default="hold")
+PAYMENTS_VAT_CODE = env.int("PAYMENTS_VAT_CODE", default=1)  # 1 = без НДС (54-ФЗ)
+PAYMENTS_RECONCILE_AFTER_MINUTES = env.int("PAYMENTS_RECONCILE_AFTER_MINUTES", default=10)
+PAYMENTS_PENDING_EXPIRE_HOURS = env.int("PAYMENTS_PENDING_EXPIRE_HOURS", default=24)
+YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_URL = env.str("YOOKASSA_API_URL", default="https://api.yookassa.ru/v3")
+# Notifications are accepted only from these (YooKassa's published addresses).
+YOOKASSA_WEBHOOK_IPS = env.list(
+    "YOOKASSA_WEBHOOK_IPS",
+    default=[
+        "185.71.76.0/27",
+        "185.71.77.0/27",
+        "77.75.153.0/25",
+        "77.75.156.11",
+        "77.75.156.35",
+        "77.75.154.128/25",
+        "2a02:5180::/32",
+    ],
+)
 
 # E-mail: the file backend is the embedded outbox.
 EMAIL_BACKEND = env.str(

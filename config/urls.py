@@ -19,4 +19,9 @@ urlpatterns = [
     path("", include("abonent.documents.urls")),
     path("", include("abonent.meters.urls")),
     path("", include("abonent.appeals.urls")),
+    path("", include("abonent.payments.urls")),
 ]
+if settings.PAYMENTS_SANDBOX_ENABLED:  # the built-in test acquirer: a separate «bank»
+    urlpatterns.append(
+        path("sandbox-acquirer/", include("abonent.payments.gateways.sandbox.bank.urls"))
+    )

@@ -2,6 +2,7 @@ from django.urls import path
 
 from abonent.appeals.views import appeal_list_view
 from abonent.meters.views import meters_view
+from abonent.payments.views import pay_page
 from abonent.web import views
 
 app_name = "web"
@@ -11,7 +12,7 @@ urlpatterns = [
     path("meters/", meters_view, name="meters"),
     path("appeals/", appeal_list_view, name="appeals"),
     path("info/", views.section, {"section": "info"}, name="info"),
-    path("pay/", views.section, {"section": "pay"}, name="pay"),
+    path("pay/", pay_page, name="pay"),
     path("terms/", views.terms, name="terms"),
     path("privacy/", views.privacy, name="privacy"),
     path("offline/", views.offline, name="offline"),

@@ -12,7 +12,6 @@ from abonent.accounts.views import accounts_view
 SECTIONS = {
     "meters": _("Счётчики"),
     "info": _("Информация"),
-    "pay": _("Оплата"),
 }
 
 

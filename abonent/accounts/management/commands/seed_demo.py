@@ -45,6 +45,7 @@ from abonent.core import clock
 from abonent.identity.models import User
 from abonent.meters.demo import meters_demo_seed
 from abonent.meters.models import Meter, Reading, ReadingSource, ReadingStatus
+from abonent.payments.demo import payments_demo_seed
 
 DEMO_PHONE = "+79000000001"
 DEMO_EMAIL = "demo@abonent.local"
@@ -523,6 +524,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Billing history: {history}.")
         self.stdout.write(meters_demo_seed(now=now))
         self.stdout.write(appeals_demo_seed(customer=demo, staff=staff, now=now))
+        self.stdout.write(f"Payments: {payments_demo_seed(user=demo, now=now)}.")
         if options["accounts"]:
             started = timer.monotonic()
             local = now.astimezone(ZoneInfo("Asia/Krasnoyarsk"))

@@ -1,0 +1,1 @@
+"""YooKassa through the official `yookassa` SDK."""
