@@ -161,17 +161,24 @@ class Charge(models.Model):
     line, an earlier month for a recalculation (перерасчёт) booked in this period.
     """
 
-    # The composite indexes below serve these keys: a one-column index each would be three
-    # more indexes to write per charge for nothing (the billing run writes millions).
+    # Drafts are written by the million per run, so no per-row foreign-key checks and no
+    # one-column indexes (the composite ones below serve these keys): the references are
+    # checked by the database when the charge becomes money — closing the period writes its
+    # ledger entry, whose foreign keys are enforced (docs/decisions/0008).
     account = models.ForeignKey(
         "accounts.PersonalAccount",
         verbose_name=_("ЛС"),
         on_delete=models.PROTECT,
         related_name="charges",
         db_index=False,
+        db_constraint=False,
     )
     service = models.ForeignKey(
-        Service, verbose_name=_("услуга"), on_delete=models.PROTECT, db_index=False
+        Service,
+        verbose_name=_("услуга"),
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
     )
     period = models.ForeignKey(
         BillingPeriod,
@@ -179,6 +186,7 @@ class Charge(models.Model):
         on_delete=models.PROTECT,
         related_name="charges",
         db_index=False,
+        db_constraint=False,
     )
     for_month = models.DateField(_("за месяц"))
     volume = models.DecimalField(_("объём"), max_digits=16, decimal_places=6)

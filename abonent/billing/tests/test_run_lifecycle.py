@@ -195,3 +195,17 @@ def test_rerun_updates_changed_lines_and_removes_lines_no_longer_due(branch):
     ]
     # (PostgreSQL updates the line in place; SQLite writes the chunk anew)
     assert Charge.objects.get().pk == kept_id or not run_module.is_postgres()
+
+
+@pytest.mark.django_db
+def test_an_account_with_draft_charges_cannot_be_deleted(branch):
+    # given an account with a draft charge (charges carry no database foreign keys)
+    from django.db.models import ProtectedError
+
+    account = make_account(branch, heating(), area="40.00")
+    billing_run(branch=branch, month=NOV, now=NOW)
+
+    # when it is deleted through the ORM, then Django's PROTECT refuses, and nothing changed
+    with pytest.raises(ProtectedError):
+        account.delete()
+    assert Charge.objects.filter(account=account).count() == 1
