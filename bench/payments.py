@@ -152,7 +152,7 @@ def run(site: str, n: int) -> None:
         )
         login.raise_for_status()
         headers = {"Authorization": f"Bearer {login.json()['token']}"}
-        accounts = client.get("/api/v1/accounts", headers=headers).json()
+        accounts = client.get("/api/v1/accounts", headers=headers).json()["items"]
         account = accounts[0]
         service = account["services"][0]["service_id"]
         bank = httpx.Client(timeout=30)

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from abonent.accounts import selectors, services
 from abonent.billing.selectors import Breakdown
@@ -120,6 +121,7 @@ def _link_args(data: LinkIn) -> dict[str, Any]:
     auth=customer_auth,
     summary="Мои лицевые счета с балансом по услугам",
 )
+@paginate(LimitOffsetPagination)
 def accounts_list(request: HttpRequest):
     return selectors.accounts_summary(user=request.user, today=clock.now().date())
 

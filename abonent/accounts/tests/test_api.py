@@ -126,7 +126,8 @@ def test_list_shows_balances_as_decimal_strings(api_client: Client, customer: An
     response = api_client.get("/api/v1/accounts")
 
     assert response.status_code == 200
-    (item,) = response.json()
+    assert response.json()["count"] == 1
+    (item,) = response.json()["items"]
     assert item["label"] == "Дом"
     assert item["total"] == "2879.50"
     assert [(s["code"], s["balance"]) for s in item["services"]] == [
@@ -251,7 +252,7 @@ def test_session_client_works_too(session_client: Client, customer: Any) -> None
     response = session_client.get("/api/v1/accounts")
 
     assert response.status_code == 200
-    assert len(response.json()) == 1
+    assert len(response.json()["items"]) == 1
 
 
 def test_openapi_documents_the_paths(client: Client) -> None:
