@@ -267,3 +267,28 @@ def test_openapi_documents_the_paths(client: Client) -> None:
     ):
         assert path in paths
     assert set(paths["/api/v1/accounts/{account_id}"]) == {"get", "patch", "delete"}
+
+
+def test_list_costs_the_same_queries_for_one_and_three_accounts(
+    api_client: Client, customer: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api_client.get("/api/v1/accounts").status_code == 200
+        return len(captured)
+
+    first = make_account()
+    charge(first, "heating", NOV, volume="1.5", tariff="2000", amount="3000.00")
+    link(customer, first)
+    one = queries()
+    for n in (2, 3):
+        other = make_account(number=f"24010012345{n}", flat=str(n))
+        charge(other, "heating", NOV, volume="1", tariff="2000", amount="2000.00")
+        payment(other, "hot_water", NOV, "10.00")
+        link(customer, other)
+
+    # the device token check, the session and the 3 of the summary: at most 5, always
+    assert queries() == one <= 5
