@@ -54,7 +54,9 @@ def accounts_view(request: HttpRequest) -> HttpResponse:
 def link_view(request: HttpRequest) -> HttpResponse:
     """Step 1: the form; step 2: the ЛС found, shown for confirmation; step 3: linked."""
     _section(request)
-    form = forms.LinkForm(request.POST or None)
+    # The city of the customer's first ЛС (or the default one) is the likeliest answer.
+    branch = selectors.branch_for_user(user_id=request.user.pk)
+    form = forms.LinkForm(request.POST or None, initial={"branch": branch})
     status = 200
     if request.method == "POST":
         status = 400

@@ -3,6 +3,7 @@ page with its breakdown and chart, rename and unlink; someone else's ЛС is a 4
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -272,3 +273,16 @@ def test_link_too_many_failures_is_429_with_minutes(signed_in: Client) -> None:
     assert "Слишком много неудачных попыток. Попробуйте снова через 60 мин." in (
         response.content.decode()
     )
+
+
+def test_link_form_preselects_the_city_of_the_first_account(
+    session_client: Any, customer: Any
+) -> None:
+    # given a customer with an ЛС in Красноярск
+    link(customer, make_account())
+
+    # when the link form opens
+    page = session_client.get("/accounts/link/").content.decode()
+
+    # then Красноярск is chosen already
+    assert re.search(r'<option value="\d+" selected>Красноярск</option>', page)
