@@ -416,8 +416,9 @@ def _lines_cte(
     staged: bool = False,
 ) -> str:
     """The CTE chain ending in `lines`: account, service, unit, price, prev_month, method,
-    raw_volume (unrounded). Parameters: branch id, low id, high id, and unless `staged` (the
-    readings are in run_mt / run_rd already) low id and high id again."""
+    raw_volume (unrounded). Parameters: branch id, low id, high id, low id, high id (the
+    range again for the services' own index), and unless `staged` (the readings are in
+    run_mt / run_rd already) low id and high id once more."""
     mt_sql = "SELECT * FROM run_mt" if staged else _METERS_SQL
     rd_sql = "SELECT * FROM run_rd" if staged else _readings_sql(month=month, meters="mt")
     m = f"'{month.isoformat()}'"
@@ -463,6 +464,7 @@ base AS (
   JOIN billing_service s ON s.id = x.service_id
   JOIN prices p ON p.service_id = s.id
   WHERE a.branch_id = %s AND a.id >= %s AND a.id < %s AND a.status = 'open'
+    AND x.account_id >= %s AND x.account_id < %s
     AND x.valid_from < {next_m} AND (x.valid_to IS NULL OR x.valid_to > {m}){reading_filter}
 ),
 mt AS MATERIALIZED ({mt_sql}),
@@ -557,7 +559,7 @@ def _run_chunk(
     recalc_sql = _lines_cte(month=month, prices=prices, with_reading=True) + _recalc_select(
         month=month
     )
-    params = [branch.pk, low, high, low, high]
+    params = [branch.pk, low, high, low, high, low, high]
     recalc_params = [*params, branch.pk, branch.pk]
     before, after = _reason_parts()
     with connection.cursor() as cursor:
@@ -568,7 +570,8 @@ def _run_chunk(
             # then are merged into the drafts: a re-run rewrites only the lines that changed
             # and removes those no longer produced (closed ЛС, ended services). Deleting a
             # charge costs a foreign-key check against the ledger, an unchanged line nothing.
-            # The index keeps the anti-join cheap whatever the planner thinks of the drafts.
+            # Unchanged lines are filtered out by one join (not a conflict probe per line); the
+            # index keeps the anti-join cheap whatever the planner thinks of the drafts.
             _stage_readings(cursor, month=month, low=low, high=high)
             staged = _lines_cte(month=month, prices=prices, with_reading=False, staged=True)
             cursor.execute(
@@ -586,15 +589,21 @@ SELECT account_id, service_id, for_month, share6 - v, unit, COALESCE(price_then,
 FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
       FROM recalc z) q
 WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa: S608
-                [branch.pk, low, high, branch.pk, branch.pk, before, after],
+                [branch.pk, low, high, low, high, branch.pk, branch.pk, before, after],
             )
             cursor.execute("CREATE INDEX ON run_lines (account_id, service_id, for_month)")
             cursor.execute("ANALYZE run_lines")
             cursor.execute(
                 f"""INSERT INTO billing_charge ({CHARGE_COLUMNS})
-SELECT account_id, service_id, {period.pk}, for_month, volume, unit, tariff, method, amount,
-       is_recalculation, reason
-FROM run_lines
+SELECT n.account_id, n.service_id, {period.pk}, n.for_month, n.volume, n.unit, n.tariff,
+       n.method, n.amount, n.is_recalculation, n.reason
+FROM run_lines n
+LEFT JOIN billing_charge c ON c.period_id = {period.pk} AND c.account_id = n.account_id
+  AND c.service_id = n.service_id AND c.for_month = n.for_month
+WHERE c.id IS NULL
+   OR (c.volume, c.unit, c.tariff, c.method, c.amount, c.is_recalculation, c.reason)
+      IS DISTINCT FROM (n.volume, n.unit, n.tariff, n.method, n.amount, n.is_recalculation,
+                        n.reason)
 ON CONFLICT (period_id, account_id, service_id, for_month) DO UPDATE SET
   volume = EXCLUDED.volume, unit = EXCLUDED.unit, tariff = EXCLUDED.tariff,
   method = EXCLUDED.method, amount = EXCLUDED.amount,
