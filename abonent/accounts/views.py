@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -20,22 +18,9 @@ from django.utils.translation import gettext as _
 from abonent.accounts import forms, selectors, services
 from abonent.billing.selectors import HistoryMonth
 from abonent.core import clock
-from abonent.core.errors import DomainError, NotFound
+from abonent.core.errors import DomainError
 from abonent.core.forms import form_add_domain_error
-from abonent.core.http import client_ip
-
-
-def _not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Another customer's or an unknown ЛС is simply not there: the standard 404 page."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
+from abonent.core.http import client_ip, not_found_as_404
 
 
 def _section(request: HttpRequest) -> None:
@@ -157,7 +142,7 @@ def chart_bars(history: list[HistoryMonth], *, current: date | None) -> Chart | 
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def detail_view(request: HttpRequest, account_id: int) -> HttpResponse:
     _section(request)
     page = selectors.account_page(
@@ -200,7 +185,7 @@ def _account_form_page(
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def rename_view(request: HttpRequest, account_id: int) -> HttpResponse:
     _section(request)
 
@@ -226,7 +211,7 @@ def rename_view(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def unlink_view(request: HttpRequest, account_id: int) -> HttpResponse:
     _section(request)
     if request.method == "POST":

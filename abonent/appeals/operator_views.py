@@ -21,10 +21,10 @@ from django.views.decorators.http import require_POST
 from abonent.accounts.selectors import accounts_summary, branch_list
 from abonent.appeals import forms, selectors, services
 from abonent.appeals.models import AppealStatus, Side
-from abonent.appeals.views import error_json, message_json, not_found_as_404, wants_json
+from abonent.appeals.views import error_json, message_json, wants_json
 from abonent.core import clock
 from abonent.core.errors import DomainError, NotFound
-from abonent.core.http import client_ip
+from abonent.core.http import client_ip, not_found_as_404
 
 QUEUE_PAGE = 50
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,18 +23,7 @@ from abonent.appeals.models import Message, Side
 from abonent.core import clock
 from abonent.core.errors import DomainError, NotFound
 from abonent.core.forms import form_add_domain_error
-from abonent.core.http import client_ip
-
-
-def not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
+from abonent.core.http import client_ip, not_found_as_404
 
 
 def _section(request: HttpRequest) -> None:

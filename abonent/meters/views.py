@@ -4,8 +4,6 @@ for a rollover or an unusual consumption), a meter's history with a chart, the P
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from abonent.core import clock
 from abonent.core.errors import DomainError, NotFound
-from abonent.core.http import client_ip
+from abonent.core.http import client_ip, not_found_as_404
 from abonent.documents.readings import readings_pdf_for_customer
 from abonent.documents.responses import pdf_response
 from abonent.meters import selectors, services
@@ -29,17 +27,6 @@ _CONFIRM = re.compile(r"^c-(\d+)-(rollover|high)$")
 
 def _section(request: HttpRequest) -> None:
     request.section = "meters"  # type: ignore[attr-defined]
-
-
-def _not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def _items(post: Any) -> tuple[list[services.ReadingInput], dict[str, str]]:
@@ -113,7 +100,7 @@ def _errors(exc: DomainError) -> dict[str, str]:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def meter_view(request: HttpRequest, meter_id: int) -> HttpResponse:
     """A meter's history: a chart of monthly consumption and every version in a table."""
     _section(request)

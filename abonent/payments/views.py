@@ -4,9 +4,7 @@ the payments list and receipts, saved cards, autopay, the payment rules."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -18,25 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from abonent.core import clock
-from abonent.core.errors import DomainError, NotFound
-from abonent.core.http import client_ip
+from abonent.core.errors import DomainError
+from abonent.core.http import client_ip, not_found_as_404
 from abonent.documents.receipt import payment_receipt_render
 from abonent.documents.responses import pdf_response
 from abonent.payments import selectors, services
 from abonent.payments.models import AutopayMode, PaymentPurpose
 from abonent.payments.services.notify import failure_text
 from abonent.payments.state import OPEN, PAID
-
-
-def _not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return wrapper
 
 
 def _section(request: HttpRequest) -> None:
@@ -171,7 +158,7 @@ def _payment_context(payment: Any) -> dict[str, Any]:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def result_page(request: HttpRequest, payment_id: int) -> HttpResponse:
     """Where the bank sends the customer back, and a payment's own page."""
     _section(request)
@@ -201,7 +188,7 @@ def payment_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def receipt_pdf(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = selectors.payment_for_user(
         user=request.user, payment_id=payment_id, purpose=PaymentPurpose.DUES
@@ -247,7 +234,7 @@ def card_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 def card_result(request: HttpRequest, payment_id: int) -> HttpResponse:
     _section(request)
     check = selectors.payment_for_user(
@@ -265,7 +252,7 @@ def card_result(request: HttpRequest, payment_id: int) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def card_rename(request: HttpRequest, card_id: int) -> HttpResponse:
     _section(request)
@@ -295,7 +282,7 @@ def card_rename(request: HttpRequest, card_id: int) -> HttpResponse:
 
 
 @login_required
-@_not_found_as_404
+@not_found_as_404
 @require_http_methods(["GET", "POST"])
 def card_delete(request: HttpRequest, card_id: int) -> HttpResponse:
     _section(request)

@@ -115,7 +115,8 @@ def test_demo_customer_links_two_accounts_opens_a_month_and_downloads_its_bill(
     download_info.value.save_as(path)
     import pymupdf
 
-    text = "".join(p.get_text() for p in pymupdf.open(path))
+    with pymupdf.open(path) as doc:
+        text = "".join(doc[n].get_text() for n in range(doc.page_count))
     assert path.read_bytes().startswith(b"%PDF")
     assert "240100123456" in text
     assert "Иванова Анна Петровна" in text

@@ -23,31 +23,11 @@ from abonent.payments.gateways.protocol import (
     Receipt,
     WebhookEvent,
     WebhookRejected,
+    receipt_json,
 )
 from abonent.payments.gateways.sandbox.http import http_client
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
-
-
-def receipt_json(receipt: Receipt | None) -> dict[str, Any] | None:
-    """The 54-ФЗ receipt in the shape YooKassa uses (the sandbox accepts the same)."""
-    if receipt is None:
-        return None
-    customer = {"email": receipt.email} if receipt.email else {"phone": receipt.phone.lstrip("+")}
-    return {
-        "customer": customer,
-        "items": [
-            {
-                "description": item.description[:128],
-                "quantity": f"{item.quantity:.2f}",
-                "amount": {"value": f"{item.amount:.2f}", "currency": "RUB"},
-                "vat_code": item.vat_code,
-                "payment_subject": item.payment_subject,
-                "payment_mode": item.payment_mode,
-            }
-            for item in receipt.items
-        ],
-    }
 
 
 def payment_from_json(data: Mapping[str, Any]) -> GatewayPayment:

@@ -32,6 +32,7 @@ from abonent.payments.gateways.protocol import (
     Receipt,
     WebhookEvent,
     WebhookRejected,
+    receipt_json,
 )
 
 _configure_lock = threading.Lock()
@@ -47,26 +48,6 @@ def _configure() -> None:
             timeout=1000,
             max_attempts=1,
         )
-
-
-def _receipt(receipt: Receipt | None) -> dict[str, Any] | None:
-    if receipt is None:
-        return None
-    customer = {"email": receipt.email} if receipt.email else {"phone": receipt.phone.lstrip("+")}
-    return {
-        "customer": customer,
-        "items": [
-            {
-                "description": item.description[:128],
-                "quantity": f"{item.quantity:.2f}",
-                "amount": {"value": f"{item.amount:.2f}", "currency": "RUB"},
-                "vat_code": item.vat_code,
-                "payment_subject": item.payment_subject,
-                "payment_mode": item.payment_mode,
-            }
-            for item in receipt.items
-        ],
-    }
 
 
 def _attr(obj: Any, name: str, default: Any = None) -> Any:
@@ -133,7 +114,7 @@ class YooKassaGateway:
             params["payment_method_data"] = {"type": "bank_card"}
             params["confirmation"] = {"type": "redirect", "return_url": request.return_url}
             params["save_payment_method"] = request.save_card
-        receipt = _receipt(request.receipt)
+        receipt = receipt_json(request.receipt)
         if receipt:
             params["receipt"] = receipt
         if request.client_ip:
@@ -184,7 +165,7 @@ class YooKassaGateway:
             "amount": {"value": f"{amount:.2f}", "currency": "RUB"},
         }
         if receipt is not None:
-            params["receipt"] = _receipt(receipt)
+            params["receipt"] = receipt_json(receipt)
         obj = _call(YRefund.create, params, idempotence_key)
         return GatewayRefund(
             id=str(obj.id), status=str(obj.status), amount=Decimal(str(obj.amount.value))
