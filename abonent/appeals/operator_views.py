@@ -1,5 +1,6 @@
 """The operator console: the queue by deadline with filters, a thread with live answers,
-canned answers, internal notes, take / hand over / close, the customer's ЛС and balances
+canned answers, internal notes, take / hand over / close, the customer's ЛС, balances and
+recent payments
 beside it, and a report of answer times. Staff in the «Операторы» group only; anyone else
 gets a 404 (the console is not advertised)."""
 
@@ -25,6 +26,7 @@ from abonent.appeals.views import error_json, message_json, wants_json
 from abonent.core import clock
 from abonent.core.errors import DomainError, NotFound
 from abonent.core.http import client_ip, not_found_as_404
+from abonent.payments.selectors import payment_list_for_user
 
 QUEUE_PAGE = 50
 
@@ -96,6 +98,7 @@ def appeal_view(request: HttpRequest, appeal_id: int) -> HttpResponse:
             "hand_over_form": forms.HandOverForm(operators=operators),
             "canned": selectors.canned_answers_for(category=appeal.category),
             "accounts": accounts_summary(user=appeal.user, today=now.date()),
+            "payments": payment_list_for_user(user=appeal.user)[:5],
             "customer": appeal.user,
             "overdue": appeal.first_answered_at is None and now > appeal.deadline_at,
         },

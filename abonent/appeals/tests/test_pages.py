@@ -261,6 +261,44 @@ def test_operator_thread_shows_notes_balances_and_canned(appeal: Appeal, operato
     assert 'data-side="operator"' in html
 
 
+def test_operator_thread_shows_the_customers_recent_payments(
+    appeal: Appeal, operator: Any, customer: Any
+) -> None:
+    # given a succeeded payment of the customer for an ЛС
+    from decimal import Decimal
+
+    from abonent.billing.models import Service
+    from abonent.payments.models import Payment, PaymentLine
+
+    account = make_account(branch=appeal.branch, number="240100999001", flat="77")
+    at = appeal.created_at
+    payment = Payment.objects.create(
+        user=customer,
+        idempotency_key="k-1",
+        request_hash="h",
+        status="succeeded",
+        amount=Decimal("1234.50"),
+        gateway="sandbox",
+        created_at=at,
+        updated_at=at,
+        paid_at=at,
+    )
+    PaymentLine.objects.create(
+        payment=payment,
+        account=account,
+        service=Service.objects.get(code="heating"),
+        amount=Decimal("1234.50"),
+    )
+
+    # when the operator opens the thread
+    html = signed_in(operator).get(f"/operator/appeals/{appeal.pk}/").content.decode()
+
+    # then the payment is listed beside it with its ЛС, state and amount
+    assert "Последние платежи" in html
+    assert "240100999001" in html
+    assert "1\u202f234,50\u00a0₽" in html
+
+
 def test_operator_answers_takes_hands_over_and_closes(
     customer: Any, branch: Any, operator: Any
 ) -> None:
