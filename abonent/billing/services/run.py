@@ -4,9 +4,10 @@ Rules (Правила 354, simplified; documented in the docstring of `billing_r
 
 * meter — the working meters of the service on the ЛС (two hot-water risers are common) with
   accepted readings of every one of them for this month and an earlier month: volume =
-  (this − previous, summed over meters and scales) spread evenly over the months since the
-  previous reading (one month when readings are consecutive); a month in which only some of
-  the meters were read counts as not read;
+  (this − previous, summed over meters and scales; a counter that rolled over counts on from
+  10^digits) spread evenly over the months since the previous reading (one month when
+  readings are consecutive); a month in which only some of the meters were read counts as
+  not read;
 * average — a metered service with no reading this month, at most 3 months since the last
   reading (this month counted), and at least 6 months of reading history before it: the
   monthly average between the last reading and the latest reading ≥ 6 months older;
@@ -386,14 +387,28 @@ def _readings_sql(*, month: date, meters: str) -> str:
     """Per meter group (keyed by its first meter) and month: the sum of every working meter's
     accepted readings, for months in which all of them were read."""
     lookback = f"'{add_months(month, -RECALC_LOOKBACK_MONTHS).isoformat()}'"
+    # A counter that rolled over (a value below the previous one, accepted only when the
+    # customer confirmed it) counts on from 10^digits: each value is "unrolled" by the
+    # number of roll-overs before it, so differences stay right across the wrap.
+    wrap = "CAST('1' || SUBSTR('000000000000', 1, v.digits) AS NUMERIC)"
     return f"""
-  SELECT mt.meter_id, r.month, SUM(r.value) AS total
-  FROM meters_reading r
-  JOIN meters_meter m ON m.id = r.meter_id AND m.status = 'working'
-  JOIN {meters} mt ON mt.account_id = m.account_id AND mt.service_id = m.service_id
-  WHERE r.status = 'accepted' AND r.month >= {lookback} AND r.month <= '{month.isoformat()}'
-  GROUP BY mt.meter_id, mt.meters, r.month
-  HAVING COUNT(DISTINCT r.meter_id) = mt.meters"""  # noqa: S608
+  SELECT v.meter_id, v.month, SUM(v.value + v.rolls * {wrap}) AS total
+  FROM (
+    SELECT w.*, SUM(CASE WHEN w.value < w.before THEN 1 ELSE 0 END)
+                  OVER (PARTITION BY w.reading_meter, w.scale ORDER BY w.month) AS rolls
+    FROM (
+      SELECT mt.meter_id, mt.meters, m.digits, r.meter_id AS reading_meter, r.scale, r.month,
+             r.value, LAG(r.value) OVER (PARTITION BY r.meter_id, r.scale ORDER BY r.month)
+               AS before
+      FROM meters_reading r
+      JOIN meters_meter m ON m.id = r.meter_id AND m.status = 'working'
+      JOIN {meters} mt ON mt.account_id = m.account_id AND mt.service_id = m.service_id
+      WHERE r.status = 'accepted' AND r.month >= {lookback}
+        AND r.month <= '{month.isoformat()}'
+    ) w
+  ) v
+  GROUP BY v.meter_id, v.meters, v.month
+  HAVING COUNT(DISTINCT v.reading_meter) = v.meters"""  # noqa: S608
 
 
 def _stage_readings(cursor: Any, *, month: date, low: int, high: int) -> None:

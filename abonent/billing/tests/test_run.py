@@ -130,6 +130,26 @@ def test_meter_sums_every_working_meter_of_the_service(branch):
     )
 
 
+def test_a_counter_that_rolled_over_counts_on_past_its_digits(branch):
+    # given a 5-digit meter at 99 998.5 in October and 3.0 in November (confirmed rollover)
+    account = make_account(branch, hot_water())
+    meter = make_meter(account, hot_water())
+    read(meter, date(2026, 9, 1), "99990.0000")
+    read(meter, date(2026, 10, 1), "99998.5000")
+    read(meter, NOV, "3.0000")
+
+    # when
+    result = billing_run(branch=branch, month=NOV, now=NOW)
+
+    # then 100 000 − 99 998.5 + 3 = 4.5 м³, not a negative volume clipped to 0
+    charge = Charge.objects.get(period=result.period)
+    assert (charge.method, charge.volume, charge.amount) == (
+        "meter",
+        Decimal("4.500000"),
+        Decimal("1037.25"),
+    )
+
+
 def test_a_month_with_only_some_meters_read_is_not_a_meter_month(branch):
     # given two meters read monthly since April, and in November only the kitchen one
     account = make_account(branch, hot_water())
