@@ -606,10 +606,22 @@ FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
 WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa: S608
                 [branch.pk, low, high, low, high, branch.pk, branch.pk, before, after],
             )
-            cursor.execute("CREATE INDEX ON run_lines (account_id, service_id, for_month)")
-            cursor.execute("ANALYZE run_lines")
             cursor.execute(
-                f"""INSERT INTO billing_charge ({CHARGE_COLUMNS})
+                "SELECT EXISTS (SELECT 1 FROM billing_charge WHERE period_id = %s"
+                " AND account_id >= %s AND account_id < %s)",
+                [period.pk, low, high],
+            )
+            if not cursor.fetchone()[0]:  # a first run of the chunk: nothing to merge with
+                cursor.execute(
+                    f"INSERT INTO billing_charge ({CHARGE_COLUMNS})"  # noqa: S608
+                    f" SELECT account_id, service_id, {period.pk}, for_month, volume, unit,"
+                    " tariff, method, amount, is_recalculation, reason FROM run_lines"
+                )
+            else:
+                cursor.execute("CREATE INDEX ON run_lines (account_id, service_id, for_month)")
+                cursor.execute("ANALYZE run_lines")
+                cursor.execute(
+                    f"""INSERT INTO billing_charge ({CHARGE_COLUMNS})
 SELECT n.account_id, n.service_id, {period.pk}, n.for_month, n.volume, n.unit, n.tariff,
        n.method, n.amount, n.is_recalculation, n.reason
 FROM run_lines n
@@ -628,14 +640,14 @@ WHERE (billing_charge.volume, billing_charge.unit, billing_charge.tariff,
        billing_charge.reason)
   IS DISTINCT FROM (EXCLUDED.volume, EXCLUDED.unit, EXCLUDED.tariff, EXCLUDED.method,
                     EXCLUDED.amount, EXCLUDED.is_recalculation, EXCLUDED.reason)"""  # noqa: S608
-            )
-            cursor.execute(
-                """DELETE FROM billing_charge c
+                )
+                cursor.execute(
+                    """DELETE FROM billing_charge c
 WHERE c.period_id = %s AND c.account_id >= %s AND c.account_id < %s
   AND NOT EXISTS (SELECT 1 FROM run_lines n WHERE n.account_id = c.account_id
                   AND n.service_id = c.service_id AND n.for_month = c.for_month)""",
-                [period.pk, low, high],
-            )
+                    [period.pk, low, high],
+                )
             cursor.execute(
                 "SELECT COUNT(*) FILTER (WHERE NOT is_recalculation),"
                 " COUNT(*) FILTER (WHERE is_recalculation) FROM run_lines"
