@@ -1,0 +1,257 @@
+"""Sending deliveries: push, SMS and e-mail, each on its own, at most once.
+
+A delivery is claimed (pending → sending, a conditional UPDATE) before its message leaves,
+and is marked sent after. A job that crashes between the two leaves it «sending»: a retried
+job cannot claim it again, so nothing is ever sent twice on a channel; the sweeper later
+marks such rows failed instead of re-sending them. A channel that fails goes back to pending
+with a later due time (exponential backoff) and never holds up the others; outside the
+customer's quiet hours only — non-urgent messages wait for the morning instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from abonent.core.sms import SmsError, get_sms_backend
+from abonent.notices import push
+from abonent.notices.models import (
+    QUIET_FROM,
+    QUIET_TO,
+    Channel,
+    Delivery,
+    DeliveryState,
+    NotificationSettings,
+    PushSubscription,
+)
+from abonent.notices.quiet import quiet_until
+from abonent.notices.selectors import user_timezones
+
+log = logging.getLogger(__name__)
+
+STALE_SENDING = timedelta(minutes=10)  # a claim older than this belongs to a dead job
+LOST_JOB = timedelta(minutes=10)  # a queued row untouched this long is queued again
+SMS_MAX = 300
+
+
+class Retry(Exception):
+    """Not delivered this time; try again later."""
+
+
+class Undeliverable(Exception):
+    """Will never be delivered on this channel (refused for good)."""
+
+
+class NoAddress(Undeliverable):
+    """Nowhere to send it any more (phone or e-mail removed, no push subscription left)."""
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 2 min, 8 min, 32 min, ~2 h, then every 4 h."""
+    return timedelta(seconds=min(30 * 4 ** max(attempts - 1, 0), 4 * 60 * 60))
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    deferred: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _absolute(link: str) -> str:
+    if link.startswith(("http://", "https://")):
+        return link
+    return settings.SITE_URL.rstrip("/") + (link or "/info/notifications/")
+
+
+def _sms_text(title: str, body: str) -> str:
+    text = f"{title}. {body}".strip() if body else title
+    return text if len(text) <= SMS_MAX else text[: SMS_MAX - 1] + "…"
+
+
+def _send_sms(delivery: Delivery) -> None:
+    n = delivery.notification
+    phone = n.user.phone
+    if not phone:
+        raise NoAddress("no phone")
+    try:
+        get_sms_backend().send(phone=phone, text=_sms_text(n.title, n.body))
+    except SmsError as exc:
+        raise Retry(str(exc)) from exc
+
+
+def _send_email(delivery: Delivery) -> None:
+    n = delivery.notification
+    if not n.user.email:
+        raise NoAddress("no e-mail")
+    body = "\n\n".join(
+        part
+        for part in (
+            n.body,
+            _("Подробнее: %(url)s") % {"url": _absolute(n.link)},
+            _("Настроить оповещения: %(url)s") % {"url": _absolute("/info/settings/")},
+        )
+        if part
+    )
+    try:
+        EmailMessage(subject=n.title, body=body, to=[n.user.email]).send()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise Retry(f"{exc.__class__.__name__}: {exc}") from exc
+
+
+def _send_push(delivery: Delivery, subscriptions: list[PushSubscription], now: datetime) -> None:
+    """To every browser of the customer. Sent when at least one took it; the ones the push
+    service no longer knows (404/410) are dropped."""
+    n = delivery.notification
+    message = push.PushMessage(
+        title=n.title, body=n.body[:300], url=n.link or "/info/notifications/", tag=n.dedupe_key
+    )
+    delivered = retry = 0
+    errors: list[str] = []
+    for sub in subscriptions:
+        try:
+            push.push_send(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth, message=message)
+        except push.PushGone as exc:
+            PushSubscription.objects.filter(pk=sub.pk).delete()
+            errors.append(str(exc))
+        except push.PushRetry as exc:
+            retry += 1
+            errors.append(str(exc))
+        except push.PushRejected as exc:
+            errors.append(str(exc))
+        else:
+            delivered += 1
+            PushSubscription.objects.filter(pk=sub.pk).update(last_success_at=now)
+    if delivered:
+        return
+    if retry:
+        raise Retry("; ".join(errors))
+    if not errors:
+        raise NoAddress("no push subscription")
+    raise Undeliverable("; ".join(errors))
+
+
+def _quiet_map(user_ids: set[int]) -> dict[int, NotificationSettings]:
+    return {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in=user_ids)}
+
+
+def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> DispatchResult:
+    """Send the given deliveries that are pending and due; see the module docstring."""
+    result = DispatchResult()
+    rows = list(
+        Delivery.objects.filter(pk__in=list(delivery_ids), state=DeliveryState.PENDING)
+        .filter(due_at__lte=now)
+        .select_related("notification__user")
+        .order_by("pk")
+    )
+    if not rows:
+        return result
+    users = {r.notification.user_id for r in rows}
+    quiet = _quiet_map(users)
+    zones = user_timezones(user_ids=users)
+    push_users = {r.notification.user_id for r in rows if r.channel == Channel.PUSH}
+    subs: dict[int, list[PushSubscription]] = {}
+    for sub in PushSubscription.objects.filter(user_id__in=push_users).order_by("pk"):
+        subs.setdefault(sub.user_id, []).append(sub)
+    max_attempts = settings.NOTICES_DELIVERY_MAX_ATTEMPTS
+
+    for delivery in rows:
+        n = delivery.notification
+        pending = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING)
+        if not n.emergency:
+            prefs = quiet.get(n.user_id)
+            enabled = prefs.quiet_enabled if prefs else True
+            until = (
+                quiet_until(
+                    now=now,
+                    tz=ZoneInfo(zones[n.user_id]),
+                    start=prefs.quiet_from if prefs else QUIET_FROM,
+                    end=prefs.quiet_to if prefs else QUIET_TO,
+                )
+                if enabled
+                else None
+            )
+            if until is not None:
+                pending.update(due_at=until, queued_at=None)
+                result.deferred += 1
+                continue
+        claimed = pending.filter(due_at__lte=now).update(
+            state=DeliveryState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        if not claimed:
+            continue  # another job has it
+        attempts = delivery.attempts + 1
+        done = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING)
+        try:
+            if delivery.channel == Channel.SMS:
+                _send_sms(delivery)
+            elif delivery.channel == Channel.EMAIL:
+                _send_email(delivery)
+            else:
+                _send_push(delivery, subs.get(n.user_id, []), now)
+        except NoAddress as exc:
+            done.update(state=DeliveryState.SKIPPED, last_error=str(exc)[:300])
+            result.skipped += 1
+        except Undeliverable as exc:
+            done.update(state=DeliveryState.FAILED, last_error=str(exc)[:300])
+            result.failed += 1
+        except Exception as exc:  # Retry, or anything unexpected: this channel only
+            reason = f"{exc.__class__.__name__}: {exc}"[:300]
+            if not isinstance(exc, Retry):
+                log.exception("delivery %s (%s) failed", delivery.pk, delivery.channel)
+            if attempts >= max_attempts:
+                done.update(state=DeliveryState.FAILED, last_error=reason)
+                result.failed += 1
+            else:
+                done.update(
+                    state=DeliveryState.PENDING,
+                    due_at=now + retry_delay(attempts),
+                    queued_at=None,
+                    last_error=reason,
+                )
+                result.retried += 1
+            result.errors.append(reason)
+        else:
+            done.update(state=DeliveryState.SENT, sent_at=now, last_error="")
+            result.sent += 1
+    return result
+
+
+@dataclass
+class DueResult:
+    queued: list[list[int]]
+    abandoned: int
+
+
+def deliveries_due(*, now: datetime, limit: int = 20000, chunk: int = 200) -> DueResult:
+    """The sweeper: rows due again (retries, mornings after quiet hours) and rows whose job
+    was lost are returned in chunks to queue; claims of dead jobs become failed — never
+    re-sent, since the message may have left (at most once)."""
+    abandoned = Delivery.objects.filter(
+        state=DeliveryState.SENDING, claimed_at__lt=now - STALE_SENDING
+    ).update(
+        state=DeliveryState.FAILED,
+        last_error=_("Отправка прервана; повторно не отправляется, чтобы не продублировать."),
+    )
+    ids = list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, due_at__lte=now)
+        .exclude(queued_at__gt=now - LOST_JOB)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
+    for part in chunks:
+        Delivery.objects.filter(pk__in=part).update(queued_at=now)
+    return DueResult(queued=chunks, abandoned=abandoned)
