@@ -44,6 +44,13 @@ def _page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
+def _unread(request: HttpRequest) -> int:
+    """Counted once per request: the navigation badge reuses it."""
+    count = selectors.notification_unread_count(user=request.user)
+    request.notices_unread = count  # type: ignore[attr-defined]
+    return count
+
+
 def _kind(request: HttpRequest) -> str | None:
     kind = request.GET.get("kind") or None
     return kind if kind in NotificationKind.values else None
@@ -57,7 +64,7 @@ def info_view(request: HttpRequest) -> HttpResponse:
         "title": _("Информация"),
         "tab": "info",
         "notices": list(selectors.notification_list_for_user(user=request.user)[:5]),
-        "unread": selectors.notification_unread_count(user=request.user),
+        "unread": _unread(request),
     }
     if request.headers.get("HX-Request"):  # the live refresh of the notices block
         return render(request, "notices/_info_notices.html", context)
@@ -78,7 +85,7 @@ def notifications_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "kind": kind or "",
         "kinds": selectors.notification_kinds(),
-        "unread": selectors.notification_unread_count(user=request.user),
+        "unread": _unread(request),
     }
     if request.headers.get("HX-Request"):
         return render(request, "notices/_notification_list.html", context)

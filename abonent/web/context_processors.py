@@ -27,7 +27,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     here = f"{match.namespace}:{match.url_name}" if match else ""
     section = getattr(request, "section", None)
     items = []
-    unread = notification_unread_count(user=user)  # the «Информация» badge (live: notices JS)
+    # The «Информация» badge (kept live by notices JS); a notices page has counted already.
+    unread = getattr(request, "notices_unread", None)
+    if unread is None:
+        unread = notification_unread_count(user=user)
     for key, label, url_name, icon in NAV:
         active = (
             section == key
