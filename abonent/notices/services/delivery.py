@@ -15,11 +15,12 @@ import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import F
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from abonent.core.sms import SmsError, get_sms_backend
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 STALE_SENDING = timedelta(minutes=10)  # a claim older than this belongs to a dead job
 LOST_JOB = timedelta(minutes=10)  # a queued row untouched this long is queued again
 SMS_MAX = 300
+CLAIM_GROUP = 20  # deliveries claimed (and marked sent) per statement
 
 
 class Retry(Exception):
@@ -147,8 +149,60 @@ def _quiet_map(user_ids: set[int]) -> dict[int, NotificationSettings]:
     return {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in=user_ids)}
 
 
+def _claim(ids: list[int], now: datetime) -> set[int]:
+    """pending → sending for those still pending and due (one UPDATE … RETURNING); a row
+    another job claimed first is simply not returned."""
+    if not ids:
+        return set()
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Delivery._meta.db_table} SET state = %s, claimed_at = %s, "  # noqa: S608
+            f"attempts = attempts + 1 WHERE id IN ({marks}) AND state = %s AND due_at <= %s "
+            "RETURNING id",
+            [DeliveryState.SENDING, _db_time(now), *ids, DeliveryState.PENDING, _db_time(now)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _db_time(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _quiet_deferrals(
+    rows: list[Delivery], *, now: datetime
+) -> tuple[list[Delivery], dict[datetime, list[int]]]:
+    """Split into what may go now and what waits for the morning (by its end of quiet)."""
+    users = {r.notification.user_id for r in rows if not r.notification.emergency}
+    quiet = _quiet_map(users)
+    zones = user_timezones(user_ids=users) if users else {}
+    ready: list[Delivery] = []
+    deferred: dict[datetime, list[int]] = {}
+    for delivery in rows:
+        n = delivery.notification
+        until = None
+        if not n.emergency:
+            prefs = quiet.get(n.user_id)
+            if prefs is None or prefs.quiet_enabled:
+                until = quiet_until(
+                    now=now,
+                    tz=ZoneInfo(zones[n.user_id]),
+                    start=prefs.quiet_from if prefs else QUIET_FROM,
+                    end=prefs.quiet_to if prefs else QUIET_TO,
+                )
+        if until is None:
+            ready.append(delivery)
+        else:
+            deferred.setdefault(until, []).append(delivery.pk)
+    return ready, deferred
+
+
 def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> DispatchResult:
-    """Send the given deliveries that are pending and due; see the module docstring."""
+    """Send the given deliveries that are pending and due; see the module docstring.
+
+    Claims go in small groups (CLAIM_GROUP rows per UPDATE) and the sent ones are marked
+    per group: two statements per group instead of two per message. A crash mid-group
+    leaves at most that group «sending» — lost, never sent twice."""
     result = DispatchResult()
     rows = list(
         Delivery.objects.filter(pk__in=list(delivery_ids), state=DeliveryState.PENDING)
@@ -158,74 +212,61 @@ def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> Dispat
     )
     if not rows:
         return result
-    users = {r.notification.user_id for r in rows}
-    quiet = _quiet_map(users)
-    zones = user_timezones(user_ids=users)
-    push_users = {r.notification.user_id for r in rows if r.channel == Channel.PUSH}
+    ready, deferred = _quiet_deferrals(rows, now=now)
+    for until, ids in deferred.items():
+        result.deferred += Delivery.objects.filter(pk__in=ids, state=DeliveryState.PENDING).update(
+            due_at=until, queued_at=None
+        )
+    push_users = {r.notification.user_id for r in ready if r.channel == Channel.PUSH}
     subs: dict[int, list[PushSubscription]] = {}
     for sub in PushSubscription.objects.filter(user_id__in=push_users).order_by("pk"):
         subs.setdefault(sub.user_id, []).append(sub)
     max_attempts = settings.NOTICES_DELIVERY_MAX_ATTEMPTS
 
-    for delivery in rows:
-        n = delivery.notification
-        pending = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING)
-        if not n.emergency:
-            prefs = quiet.get(n.user_id)
-            enabled = prefs.quiet_enabled if prefs else True
-            until = (
-                quiet_until(
-                    now=now,
-                    tz=ZoneInfo(zones[n.user_id]),
-                    start=prefs.quiet_from if prefs else QUIET_FROM,
-                    end=prefs.quiet_to if prefs else QUIET_TO,
-                )
-                if enabled
-                else None
-            )
-            if until is not None:
-                pending.update(due_at=until, queued_at=None)
-                result.deferred += 1
-                continue
-        claimed = pending.filter(due_at__lte=now).update(
-            state=DeliveryState.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-        if not claimed:
-            continue  # another job has it
-        attempts = delivery.attempts + 1
-        done = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING)
-        try:
-            if delivery.channel == Channel.SMS:
-                _send_sms(delivery)
-            elif delivery.channel == Channel.EMAIL:
-                _send_email(delivery)
-            else:
-                _send_push(delivery, subs.get(n.user_id, []), now)
-        except NoAddress as exc:
-            done.update(state=DeliveryState.SKIPPED, last_error=str(exc)[:300])
-            result.skipped += 1
-        except Undeliverable as exc:
-            done.update(state=DeliveryState.FAILED, last_error=str(exc)[:300])
-            result.failed += 1
-        except Exception as exc:  # Retry, or anything unexpected: this channel only
-            reason = f"{exc.__class__.__name__}: {exc}"[:300]
-            if not isinstance(exc, Retry):
-                log.exception("delivery %s (%s) failed", delivery.pk, delivery.channel)
-            if attempts >= max_attempts:
-                done.update(state=DeliveryState.FAILED, last_error=reason)
+    for start in range(0, len(ready), CLAIM_GROUP):
+        group = ready[start : start + CLAIM_GROUP]
+        claimed = _claim([d.pk for d in group], now)
+        sent: list[int] = []
+        for delivery in group:
+            if delivery.pk not in claimed:
+                continue  # another job has it
+            attempts = delivery.attempts + 1
+            done = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING)
+            try:
+                if delivery.channel == Channel.SMS:
+                    _send_sms(delivery)
+                elif delivery.channel == Channel.EMAIL:
+                    _send_email(delivery)
+                else:
+                    _send_push(delivery, subs.get(delivery.notification.user_id, []), now)
+            except NoAddress as exc:
+                done.update(state=DeliveryState.SKIPPED, last_error=str(exc)[:300])
+                result.skipped += 1
+            except Undeliverable as exc:
+                done.update(state=DeliveryState.FAILED, last_error=str(exc)[:300])
                 result.failed += 1
+            except Exception as exc:  # Retry, or anything unexpected: this channel only
+                reason = f"{exc.__class__.__name__}: {exc}"[:300]
+                if not isinstance(exc, Retry):
+                    log.exception("delivery %s (%s) failed", delivery.pk, delivery.channel)
+                if attempts >= max_attempts:
+                    done.update(state=DeliveryState.FAILED, last_error=reason)
+                    result.failed += 1
+                else:
+                    done.update(
+                        state=DeliveryState.PENDING,
+                        due_at=now + retry_delay(attempts),
+                        queued_at=None,
+                        last_error=reason,
+                    )
+                    result.retried += 1
+                result.errors.append(reason)
             else:
-                done.update(
-                    state=DeliveryState.PENDING,
-                    due_at=now + retry_delay(attempts),
-                    queued_at=None,
-                    last_error=reason,
-                )
-                result.retried += 1
-            result.errors.append(reason)
-        else:
-            done.update(state=DeliveryState.SENT, sent_at=now, last_error="")
-            result.sent += 1
+                sent.append(delivery.pk)
+        if sent:
+            result.sent += Delivery.objects.filter(pk__in=sent, state=DeliveryState.SENDING).update(
+                state=DeliveryState.SENT, sent_at=now, last_error=""
+            )
     return result
 
 
