@@ -412,7 +412,7 @@ def test_a_draft_scheduled_or_foreign_news_item_is_not_found(
 
 
 def test_outages_at_my_addresses_with_the_expected_restore_time(
-    api_client: Any, customer: Any, other_customer: Any
+    api_client: Any, customer: Any, other_customer: Any, django_assert_num_queries: Any
 ) -> None:
     account = make_account()  # Красноярск, ул. Карла Маркса, 7А, кв. 12
     link(customer, account)
@@ -434,7 +434,8 @@ def test_outages_at_my_addresses_with_the_expected_restore_time(
         branch=account.branch, service=hot, addresses=[("Красноярск", "ул. Карла Маркса", "7", "Б")]
     )
 
-    body = api_client.get("/api/v1/outages").json()
+    with django_assert_num_queries(5):  # device, my ЛС, outages, their addresses, updates
+        body = api_client.get("/api/v1/outages").json()
 
     assert [o["id"] for o in body["items"]] == [current.pk, upcoming.pk]
     first = body["items"][0]
@@ -462,3 +463,44 @@ def test_another_customers_outage_is_not_found(
 
     assert response.status_code == 404
     assert api_client.get("/api/v1/outages").json()["count"] == 0
+
+
+def test_a_news_picture_is_a_public_url(
+    api_client: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import FileSystemStorage
+    from PIL import Image
+
+    public = FileSystemStorage(location=str(tmp_path), base_url="/media/")
+    monkeypatch.setattr(News._meta.get_field("picture"), "storage", public)
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 9), (13, 91, 105)).save(buffer, format="PNG")
+    item = news("С картинкой")
+    item.picture.save("pic.png", ContentFile(buffer.getvalue()))
+
+    body = api_client.get(f"/api/v1/news/{item.pk}").json()
+
+    assert body["picture_url"] == f"http://testserver/media/{item.picture.name}"
+    assert (tmp_path / item.picture.name).exists()
+
+
+def test_openapi_documents_the_notices_paths(client: Any) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    for path in (
+        "/api/v1/notifications",
+        "/api/v1/notifications/{notification_id}/read",
+        "/api/v1/notifications/read-all",
+        "/api/v1/me/notification-settings",
+        "/api/v1/push/subscriptions",
+        "/api/v1/push/subscriptions/{subscription_id}",
+        "/api/v1/news",
+        "/api/v1/news/{news_id}",
+        "/api/v1/outages",
+    ):
+        assert path in paths, path
+    assert set(paths["/api/v1/me/notification-settings"]) == {"get", "put"}
+    assert set(paths["/api/v1/push/subscriptions"]) == {"get", "post"}
