@@ -132,6 +132,7 @@ def _mount() -> None:
     from abonent.documents.api import router as documents_router
     from abonent.identity.api import auth_router, me_router
     from abonent.meters.api import router as meters_router
+    from abonent.notices.api import router as notices_router
     from abonent.payments.api import router as payments_router
 
     api.add_router("/auth", auth_router)
@@ -141,6 +142,7 @@ def _mount() -> None:
     api.add_router("", meters_router)
     api.add_router("", appeals_router)
     api.add_router("", payments_router)
+    api.add_router("", notices_router)
 
 
 _mount()

@@ -350,6 +350,7 @@ def main() -> int:
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"\nwritten {out.relative_to(ROOT)}")
     subprocess.run([sys.executable, str(ROOT / "bench/chat.py"), *["--quick"] * args.quick])
+    subprocess.run([sys.executable, str(ROOT / "bench/notices.py"), *["--quick"] * args.quick])
     failed = [r["path"] for r in results if r["errors"] or not r["requests"]]
     if failed:
         print(f"errors or no answers on: {', '.join(failed)}", file=sys.stderr)

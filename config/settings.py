@@ -167,6 +167,13 @@ CELERY_BEAT_SCHEDULE = {
     "payments-reconcile": {"task": "abonent.payments.tasks.reconcile", "schedule": 5 * 60},
     "payments-daily-report": {"task": "abonent.payments.tasks.daily_report", "schedule": 86400},
     "payments-autopay": {"task": "abonent.payments.tasks.autopay", "schedule": 60 * 60},
+    # Deliveries due (retries with backoff, mornings after quiet hours, lost jobs) and the
+    # day-before notices of planned outages; both are safe to run at any moment.
+    "notices-deliveries-due": {"task": "abonent.notices.tasks.deliveries_due", "schedule": 30},
+    "notices-outage-reminders": {
+        "task": "abonent.notices.tasks.outage_reminders",
+        "schedule": 15 * 60,
+    },
 }
 
 # Identity
@@ -351,6 +358,49 @@ CLAMD_HOST = env.str("CLAMD_HOST", default="")
 CLAMD_PORT = env.int("CLAMD_PORT", default=3310)
 CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=10.0)
 
+# Notices: news pictures are public content — a local folder served under /media/ by default,
+# a public-read S3 bucket when PUBLIC_S3_BUCKET is set. Web Push with VAPID keys from the
+# environment (without them `make run` makes a development pair under var/); endpoints only at
+# the browsers' push services (no requests to arbitrary hosts).
+PUBLIC_MEDIA_ROOT = env.path("PUBLIC_MEDIA_ROOT", default=VAR_DIR / "public")
+PUBLIC_MEDIA_URL = env.str("PUBLIC_MEDIA_URL", default="/media/")
+PUBLIC_S3_BUCKET = env.str("PUBLIC_S3_BUCKET", default="")
+if PUBLIC_S3_BUCKET:
+    STORAGES["public"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PUBLIC_S3_BUCKET,
+            "endpoint_url": env.str("PUBLIC_S3_ENDPOINT_URL", default="") or None,
+            "custom_domain": env.str("PUBLIC_S3_DOMAIN", default="") or None,
+            "default_acl": "public-read",
+            "querystring_auth": False,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["public"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(PUBLIC_MEDIA_ROOT), "base_url": PUBLIC_MEDIA_URL},
+    }
+NEWS_PICTURE_MAX_SIZE = env.int("NEWS_PICTURE_MAX_SIZE", default=5 * 1024 * 1024)
+WEBPUSH_VAPID_PUBLIC_KEY = env.str("WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_SUBJECT = env.str("WEBPUSH_VAPID_SUBJECT", default="mailto:noreply@abonent.local")
+WEBPUSH_DEV_KEYS_PATH = VAR_DIR / "vapid-dev.json"
+WEBPUSH_TIMEOUT = env.float("WEBPUSH_TIMEOUT", default=10.0)
+WEBPUSH_ALLOWED_HOSTS = env.list(
+    "WEBPUSH_ALLOWED_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        ".push.services.mozilla.com",
+        ".notify.windows.com",
+        ".push.apple.com",
+    ],
+)
+NOTICES_DELIVERY_MAX_ATTEMPTS = env.int("NOTICES_DELIVERY_MAX_ATTEMPTS", default=6)
+NOTICES_OUTAGE_REMIND_HOURS = env.int("NOTICES_OUTAGE_REMIND_HOURS", default=24)
+
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_COOKIE_HTTPONLY = True
@@ -376,6 +426,9 @@ CONTENT_SECURITY_POLICY = {
         "worker-src": ["'self'"],
     }
 }
+
+if PUBLIC_MEDIA_URL.startswith(("https://", "http://")):  # news pictures from a CDN / bucket
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(PUBLIC_MEDIA_URL)
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

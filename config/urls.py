@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("abonent.meters.urls")),
     path("", include("abonent.appeals.urls")),
     path("", include("abonent.payments.urls")),
+    path("", include("abonent.notices.urls")),
 ]
 if settings.PAYMENTS_SANDBOX_ENABLED:  # the built-in test acquirer: a separate «bank»
     urlpatterns.append(

@@ -54,6 +54,16 @@ def bill_list_for_customer(*, user: Any, account_id: int) -> list[Bill]:
     )
 
 
+def bill_list_for_customer_all(*, user: Any) -> list[Bill]:
+    """Every bill of every ЛС the customer has linked, newest first (one query): the
+    receipts archive of «Информация»."""
+    return list(
+        Bill.objects.filter(account_id__in=_customer_accounts(user))
+        .select_related("period", "account__address")
+        .order_by("-issued_at", "-pk")
+    )
+
+
 def bill_for_customer(*, user: Any, bill_id: int) -> Bill:
     bill = (
         Bill.objects.select_related("account__branch", "account__address", "period")

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from abonent.accounts.selectors import branch_for_user
+from abonent.notices.selectors import notification_unread_count
 
 NAV = [
     ("accounts", _("Счета"), "web:home", "wallet"),
@@ -26,6 +27,10 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     here = f"{match.namespace}:{match.url_name}" if match else ""
     section = getattr(request, "section", None)
     items = []
+    # The «Информация» badge (kept live by notices JS); a notices page has counted already.
+    unread = getattr(request, "notices_unread", None)
+    if unread is None:
+        unread = notification_unread_count(user=user)
     for key, label, url_name, icon in NAV:
         active = (
             section == key
@@ -33,6 +38,13 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             or (key == "profile" and here.startswith("identity:"))
         )
         items.append(
-            {"key": key, "label": label, "url": reverse(url_name), "icon": icon, "active": active}
+            {
+                "key": key,
+                "label": label,
+                "url": reverse(url_name),
+                "icon": icon,
+                "active": active,
+                "badge": unread if key == "info" else None,
+            }
         )
     return {"nav_items": items, "shell_branch": branch_for_user(user_id=user.pk)}

@@ -2,6 +2,7 @@ from django.urls import path
 
 from abonent.appeals.views import appeal_list_view
 from abonent.meters.views import meters_view
+from abonent.notices.views import info_view
 from abonent.payments.views import pay_page
 from abonent.web import views
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("meters/", meters_view, name="meters"),
     path("appeals/", appeal_list_view, name="appeals"),
-    path("info/", views.section, {"section": "info"}, name="info"),
+    path("info/", info_view, name="info"),
     path("pay/", pay_page, name="pay"),
     path("terms/", views.terms, name="terms"),
     path("privacy/", views.privacy, name="privacy"),

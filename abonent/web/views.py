@@ -11,7 +11,6 @@ from abonent.accounts.views import accounts_view
 
 SECTIONS = {
     "meters": _("Счётчики"),
-    "info": _("Информация"),
 }
 
 

@@ -81,3 +81,38 @@ self.addEventListener("fetch", (event) => {
   }
   // Anything else (htmx fragments, downloads) goes to the network untouched.
 });
+
+// Web Push (notices): show the message; a tap opens (or focuses) the page it points to.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  const title = data.title || "Абонент";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: data.body || "",
+      tag: data.tag || undefined,
+      icon: "{% static 'web/icons/icon-192.png' %}",
+      badge: "{% static 'web/icons/icon-192.png' %}",
+      lang: "ru",
+      data: { url: data.url || "/info/notifications/" },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL((event.notification.data && event.notification.data.url) || "/info/notifications/", self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (new URL(client.url).pathname === target.pathname && "focus" in client) return client.focus();
+      }
+      return self.clients.openWindow(target.href);
+    })
+  );
+});
