@@ -10,29 +10,31 @@ itself), growing the same branch from one size to the next. For each size it tim
 
 * seed — `synthetic_accounts_create` (INSERT … SELECT per table);
 * run — `billing_run` of the branch for the month (fresh), and a re-run (replaces drafts);
-* bare — `INSERT INTO <unlogged copy of billing_charge> SELECT … FROM generate_series`
-  of the same number of rows, with no indexes, constraints or logic (the issue's ratio);
+* bare — `INSERT INTO <a plain copy of billing_charge, no indexes> SELECT … FROM
+  generate_series` of the same number of rows, with no indexes, constraints or logic (the
+  issue's reference: ~460k rows/s on a quiet machine of this kind);
 * table — the same number of constant rows INSERT … SELECT into billing_charge itself, with
-  its indexes and foreign keys, committed: the ceiling for writing this table;
+  its indexes, committed: the ceiling for writing this table;
 
 and prints rows/s, the run/bare ratio, and the process's peak RSS (ru_maxrss) after each
 size (flat = memory does not grow with N; the database does the work). Not a test.
 
-Measured 2026-11-24 on a shared 2-core VM (load ~2.5 from other jobs), PostgreSQL 15 with
-fsync off, chunks of 50,000 ЛС:
+Measured 2026-11-24 on a shared 2-core VM, PostgreSQL 15 (fsync off, shared_buffers 1 GB,
+work_mem 64 MB), 2 connections, chunks of 50,000 ЛС; the load average from other sessions
+was 4–5 during the 1M run:
 
         N  seed s       rows  run s  rows/s  rerun s  bare s  bare rows/s  ratio  table s  ratio
-   10,000    19.3     30,000   0.93  32,149     1.75    0.03    1,146,664     3%     0.74    79%
-  100,000    13.0    300,000  11.47  26,153    20.08    0.25    1,205,897     2%     8.25    72%
-1,000,000   138.7  3,000,000 126.50  23,715   201.84    2.66    1,129,516     2%    80.27    63%
+   10,000     3.1     30,000   0.82  36,787     0.72    0.03    1,006,628     4%     0.23    28%
+  100,000    27.6    300,000   8.14  36,861     5.17    0.65      465,072     8%     3.65    45%
+1,000,000   177.6  3,000,000  55.01  54,538    66.70    6.12      490,373    11%    44.38    81%
 
-(peak RSS of the Python process: 194 MB at every size.)
+(peak RSS of the Python process: 208 MB at every size.) The same code at load ~2.8 ran 1M in
+65 s in an earlier try and at load ~6.5 in 120 s: read the ratios, not the seconds.
 
-Where the time goes: writing billing_charge itself. An INSERT … SELECT of constant rows into
-it takes 80 s for 3M rows (its six indexes ~40%, the three deferred foreign-key checks at
-commit ~60%); the run's own SELECT (readings, averages, norms) adds ~50% on top. A re-run
-also deletes the drafts, and each deleted charge is checked against billing_ledgerentry's
-foreign key. The bare unlogged table without indexes writes ~1.1M rows/s.
+Where the time goes: writing billing_charge itself (three indexes: the primary key, the unique
+(period, account, service, month) and (account, period)) is ~80 % of the run; the lines
+themselves (readings, averages, norms, recalculations) take the rest. Session 1's design
+(six indexes, three deferred foreign keys, delete + insert) ran 1M in 126.5 s.
 """
 
 from __future__ import annotations
