@@ -6,12 +6,13 @@ RUN := $(UV) run --frozen --no-sync
 # e.g. make test PYTEST_ARGS="-k login -x"; .ci/run adds a JUnit report here.
 PYTEST_ARGS ?=
 
-.PHONY: help uv install run migrate demo test test-fast lint format bench bench-quick clean
+.PHONY: help uv install run migrate demo test test-fast fuzz lint format bench bench-quick clean
 
 help:
 	@echo "make run    — install, migrate, load demo data, serve http://127.0.0.1:8000 (+ job runner)"
 	@echo "make test   — install and run the whole test suite"
-	@echo "make lint   — ruff (lint + format check) and mypy"
+	@echo "make fuzz   — the long API fuzzing profile (schemathesis, ~10× the CI one)"
+	@echo "make lint   — ruff (lint + format check), mypy and bandit"
 	@echo "make bench  — benchmarks (see bench/README.md)"
 
 uv:
@@ -39,10 +40,14 @@ run: demo
 test: install
 	$(RUN) python -m pytest $(PYTEST_ARGS)
 
+fuzz: install
+	ABONENT_FUZZ=long $(RUN) python -m pytest abonent/security/tests/test_fuzz_api.py $(PYTEST_ARGS)
+
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) bandit -q -c pyproject.toml -r abonent config
 
 format: install
 	$(RUN) ruff format .

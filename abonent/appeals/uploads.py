@@ -58,6 +58,7 @@ DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx", "DOCX"
 )
 XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "XLSX")
+KINDS = (PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX)
 ALLOWED_LABEL = "PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX"
 
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}

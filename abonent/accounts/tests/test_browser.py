@@ -115,7 +115,7 @@ def test_demo_customer_links_two_accounts_opens_a_month_and_downloads_its_bill(
     download_info.value.save_as(path)
     import pymupdf
 
-    text = "".join(p.get_text() for p in pymupdf.open(path))
+    text = "".join(p.get_text() for p in pymupdf.open(path).pages())
     assert path.read_bytes().startswith(b"%PDF")
     assert "240100123456" in text
     assert "Иванова Анна Петровна" in text
