@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -34,4 +35,20 @@ class ApiErrorShapeMiddleware:
             if "Allow" in response:
                 shaped["Allow"] = response["Allow"]
             return shaped
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """`Permissions-Policy` on every response (Django has no setting for it): the cabinet needs
+    no camera, microphone, location, payment handler, USB or motion sensors, so no page — nor
+    anything injected into one — may ask for them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.value = settings.PERMISSIONS_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.value:
+            response.headers.setdefault("Permissions-Policy", self.value)
         return response
