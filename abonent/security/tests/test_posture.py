@@ -312,7 +312,7 @@ SECRET_PATTERNS = {
 
 
 def test_no_secrets_in_the_repository() -> None:
-    files = subprocess.run(  # noqa: S603 — git with fixed arguments
+    files = subprocess.run(
         ["git", "ls-files", "-z"],  # noqa: S607
         cwd=ROOT,
         capture_output=True,
