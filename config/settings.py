@@ -344,6 +344,8 @@ else:
     }
 APPEALS_MAX_FILE_SIZE = env.int("APPEALS_MAX_FILE_SIZE", default=10 * 1024 * 1024)
 APPEALS_MAX_FILES = env.int("APPEALS_MAX_FILES", default=5)
+# Photos are shown as thumbnails in the thread: a bigger one (a decompression bomb) is refused.
+APPEALS_MAX_IMAGE_PIXELS = env.int("APPEALS_MAX_IMAGE_PIXELS", default=100_000_000)
 APPEALS_MESSAGE_MAX_LENGTH = env.int("APPEALS_MESSAGE_MAX_LENGTH", default=4000)
 APPEALS_REOPEN_DAYS = env.int("APPEALS_REOPEN_DAYS", default=7)
 # clamd over its socket protocol: a unix socket (CLAMD_SOCKET) or TCP (CLAMD_HOST); off if unset.
