@@ -74,8 +74,8 @@ def _error(description: str) -> dict[str, Any]:
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Every operation documents the errors the API can answer it with, in one shape: 400 for a
     malformed body, 401 when it needs sign-in, 403 for a session request without the CSRF
-    token, 404 when a path names an object, 422 for invalid parameters or body. A router's own
-    entry for a status is kept (it may say more)."""
+    token, 404 when a path names an object, 422 for invalid parameters or body, 503 (with
+    Retry-After) when the database dropped the request. A router's own entry is kept."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for methods in schema.get("paths", {}).values():
         for method, operation in methods.items():
@@ -92,6 +92,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 added[404] = _error("Нет такого объекта или он не ваш")
             if params or operation.get("requestBody"):
                 added[422] = _error("Неверные параметры или поля запроса")
+            # abonent.core.middleware.DatabaseFaultMiddleware, with Retry-After
+            added[503] = _error("База данных на минуту недоступна: повторите запрос")
             # Ninja keys responses by int; a str key would be a second "400" in the JSON.
             responses = operation.setdefault("responses", {})
             present = {int(status) for status in responses if str(status).isdigit()}
