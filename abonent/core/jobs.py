@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError as BrokerError
 log = logging.getLogger(__name__)
 
 
-class ResilientTask(Task):  # type: ignore[misc]
+class ResilientTask(Task):
     def apply_async(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
         try:
             return super().apply_async(args, kwargs, *rest, **options)

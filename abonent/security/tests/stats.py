@@ -10,7 +10,7 @@ LABELS = {
     "fuzz_operations": "API fuzzing: operations fuzzed",
     "fuzz_5xx": "API fuzzing: 5xx answers",
     "matrix_routes": "access matrix: routes with an object id",
-    "matrix_requests": "access matrix: requests (anonymous / other customer / owner)",
+    "matrix_requests": "access matrix: requests (anonymous, other, missing id, owner, staff)",
     "faults": "faults injected",
 }
 

@@ -66,7 +66,7 @@ def _session_with_timeout(client: ApiClient) -> requests.Session:
     return session
 
 
-ApiClient.get_session = _session_with_timeout  # type: ignore[method-assign]
+ApiClient.get_session = _session_with_timeout
 
 
 def _configure() -> None:
