@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    — install, migrate, load demo data, serve http://127.0.0.1:8000 (+ job runner)"
 	@echo "make test   — install and run the whole test suite"
-	@echo "make fuzz   — the long API fuzzing profile (schemathesis, ~10× the CI one)"
+	@echo "make fuzz   — the long API fuzzing profile (schemathesis, ≈17,700 requests)"
 	@echo "make lint   — ruff (lint + format check), mypy and bandit"
 	@echo "make bench  — benchmarks (see bench/README.md)"
 

@@ -8,7 +8,7 @@ documents; reject negative data with a 4xx; and every 4xx under /api/ must be th
 error shape {"code", "message", "fields"}.
 
 Profiles (ABONENT_FUZZ): `ci` (default, in `make test`: a few thousand requests) and `long`
-(`make fuzz`: ten times as many). The count is printed at the end of the run.
+(`make fuzz`: about five times as many). The count is printed at the end of the run.
 """
 
 from __future__ import annotations
