@@ -6,12 +6,13 @@ RUN := $(UV) run --frozen --no-sync
 # e.g. make test PYTEST_ARGS="-k login -x"; .ci/run adds a JUnit report here.
 PYTEST_ARGS ?=
 
-.PHONY: help uv install run migrate demo test test-fast lint format bench bench-quick clean
+.PHONY: help uv install run migrate demo test test-fast fuzz lint format bench bench-quick clean
 
 help:
 	@echo "make run    — install, migrate, load demo data, serve http://127.0.0.1:8000 (+ job runner)"
 	@echo "make test   — install and run the whole test suite"
-	@echo "make lint   — ruff (lint + format check) and mypy"
+	@echo "make fuzz   — the long API fuzzing profile (schemathesis, ≈17,700 requests)"
+	@echo "make lint   — ruff (lint + format check), mypy and bandit"
 	@echo "make bench  — benchmarks (see bench/README.md)"
 
 uv:
@@ -39,10 +40,16 @@ run: demo
 test: install
 	$(RUN) python -m pytest $(PYTEST_ARGS)
 
+fuzz: install
+	ABONENT_FUZZ=long $(RUN) python -m pytest abonent/security/tests/test_fuzz_api.py $(PYTEST_ARGS)
+
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	# run.py (billing run, owned by the lead) has 10 reviewed B608 (SQL built from internal
+	# identifiers, values bound); it is excluded until its nosec justifications are added there.
+	$(RUN) bandit -q -c bandit.yaml -r abonent config -x abonent/billing/services/run.py
 
 format: install
 	$(RUN) ruff format .

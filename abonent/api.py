@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 from ninja.renderers import BaseRenderer
 
 from abonent.core.errors import DomainError
@@ -31,11 +33,91 @@ class ORJSONRenderer(BaseRenderer):
         return orjson.dumps(data, default=_default)
 
 
-api = NinjaAPI(
+class ObjectBodyParser(Parser):
+    """Every JSON body of this API is an object. Ninja validates a schema from any value's
+    attributes, so `[null]` or `5` would pass for a body whose fields are all optional: such a
+    body is refused as malformed (400) before it reaches a schema."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = orjson.loads(request.body)
+        # Ninja also parses each multipart form value through here, on a bare HttpRequest
+        # (no META): those are scalars. Only the body of a real request must be an object.
+        if request.META.get("REQUEST_METHOD") and not isinstance(data, dict):
+            raise ValueError("the JSON body is not an object")
+        return data
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "Машинный код ошибки"},
+        "message": {"type": "string", "description": "Текст для человека, по-русски"},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Ошибки по полям запроса",
+        },
+    },
+    "required": ["code", "message", "fields"],
+}
+_UNSAFE = {"post", "put", "patch", "delete"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation documents the errors the API can answer it with, in one shape: 400 for a
+    malformed body, 401 when it needs sign-in, 403 for a session request without the CSRF
+    token, 404 when a path names an object, 422 for invalid parameters or body, 503 (with
+    Retry-After) when the database dropped the request. A router's own entry is kept."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for methods in schema.get("paths", {}).values():
+        for method, operation in methods.items():
+            params = operation.get("parameters", [])
+            added: dict[int, dict[str, Any]] = {}
+            if operation.get("requestBody"):
+                added[400] = _error("Тело запроса не разобрать (не JSON-объект, не форма)")
+            if operation.get("security"):
+                added[401] = _error("Нужно войти: нет или истёк токен / сессия")
+                by_session = any("CabinetSessionAuth" in s for s in operation["security"])
+                if method in _UNSAFE and by_session:
+                    added[403] = _error("Запрос с сессионной cookie без CSRF-токена")
+            if any(p.get("in") == "path" for p in params):
+                added[404] = _error("Нет такого объекта или он не ваш")
+            if params or operation.get("requestBody"):
+                added[422] = _error("Неверные параметры или поля запроса")
+            # abonent.core.middleware.DatabaseFaultMiddleware, with Retry-After
+            added[503] = _error("База данных на минуту недоступна: повторите запрос")
+            # Ninja keys responses by int; a str key would be a second "400" in the JSON.
+            responses = operation.setdefault("responses", {})
+            present = {int(status) for status in responses if str(status).isdigit()}
+            for status, response in added.items():
+                if status not in present:
+                    responses[status] = response
+    return schema
+
+
+class AbonentAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+
+api = AbonentAPI(
     title="Абонент API",
     version="1",
     description="Личный кабинет клиента теплоснабжающей компании: API для приложений и сайта.",
     renderer=ORJSONRenderer(),
+    parser=ObjectBodyParser(),
     urls_namespace="api",
 )
 

@@ -64,7 +64,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "abonent.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "abonent.core.middleware.DatabaseFaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,9 +122,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that serves on (without a cache) while Redis is down.
+            "BACKEND": "abonent.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "abonent",
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=2.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", default=2.0),
+            },
         }
     }
     CHANNEL_LAYERS = {
@@ -350,6 +357,8 @@ else:
     }
 APPEALS_MAX_FILE_SIZE = env.int("APPEALS_MAX_FILE_SIZE", default=10 * 1024 * 1024)
 APPEALS_MAX_FILES = env.int("APPEALS_MAX_FILES", default=5)
+# Photos are shown as thumbnails in the thread: a bigger one (a decompression bomb) is refused.
+APPEALS_MAX_IMAGE_PIXELS = env.int("APPEALS_MAX_IMAGE_PIXELS", default=100_000_000)
 APPEALS_MESSAGE_MAX_LENGTH = env.int("APPEALS_MESSAGE_MAX_LENGTH", default=4000)
 APPEALS_REOPEN_DAYS = env.int("APPEALS_REOPEN_DAYS", default=7)
 # clamd over its socket protocol: a unix socket (CLAMD_SOCKET) or TCP (CLAMD_HOST); off if unset.
@@ -410,6 +419,19 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

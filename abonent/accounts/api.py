@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,10 +11,12 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from abonent.accounts import selectors, services
+from abonent.accounts.models import Branch
 from abonent.billing.selectors import Breakdown
 from abonent.core import clock
 from abonent.core.errors import ValidationFailed
 from abonent.core.http import client_ip
+from abonent.core.ids import Id
 from abonent.identity.api import ErrorOut
 from abonent.identity.auth import customer_auth
 
@@ -29,11 +31,21 @@ class BranchOut(Schema):
     name: str
     timezone: str
     call_centre_phone: str
-    hours_open: time
-    hours_close: time
+    # "08:00" (local time of the branch). Not `time`: OpenAPI's "time" format is RFC 3339's
+    # full-time, which needs a UTC offset that a branch's opening hours do not have.
+    hours_open: str = Field(pattern=r"^\d{2}:\d{2}$", description="ЧЧ:ММ, время филиала")
+    hours_close: str = Field(pattern=r"^\d{2}:\d{2}$", description="ЧЧ:ММ, время филиала")
     working_days: list[int]
     reading_day_from: int
     reading_day_to: int
+
+    @staticmethod
+    def resolve_hours_open(obj: Branch) -> str:
+        return f"{obj.hours_open:%H:%M}"
+
+    @staticmethod
+    def resolve_hours_close(obj: Branch) -> str:
+        return f"{obj.hours_close:%H:%M}"
 
     @staticmethod
     def resolve_working_days(obj: object) -> list[int]:
@@ -80,7 +92,7 @@ class AccountOut(Schema):
 
 
 class LinkIn(Schema):
-    branch_id: int
+    branch_id: Id
     number: str = Field(max_length=20, description="Номер лицевого счёта из квитанции")
     owner_surname: str = Field(max_length=100, description="Фамилия собственника")
     settlement: str = Field(max_length=100, description="Населённый пункт")
@@ -174,7 +186,7 @@ def accounts_link(request: HttpRequest, data: LinkIn):
     auth=customer_auth,
     summary="Лицевой счёт: адрес, услуги, баланс",
 )
-def accounts_detail(request: HttpRequest, account_id: int):
+def accounts_detail(request: HttpRequest, account_id: Id):
     return selectors.account_detail(
         user=request.user, link_or_account_id=account_id, today=clock.now().date()
     )
@@ -186,7 +198,7 @@ def accounts_detail(request: HttpRequest, account_id: int):
     auth=customer_auth,
     summary="Переименовать лицевой счёт («Дача»)",
 )
-def accounts_rename(request: HttpRequest, account_id: int, data: RenameIn):
+def accounts_rename(request: HttpRequest, account_id: Id, data: RenameIn):
     services.account_rename(
         user=request.user,
         account_id=account_id,
@@ -203,7 +215,7 @@ def accounts_rename(request: HttpRequest, account_id: int, data: RenameIn):
     auth=customer_auth,
     summary="Убрать лицевой счёт из кабинета",
 )
-def accounts_unlink(request: HttpRequest, account_id: int):
+def accounts_unlink(request: HttpRequest, account_id: Id):
     services.account_unlink(
         user=request.user, account_id=account_id, now=clock.now(), ip=client_ip(request)
     )
@@ -293,7 +305,7 @@ def _parse_period(value: str | None) -> date | None:
     auth=customer_auth,
     summary="Начисления за месяц: услуга, объём, тариф, способ, перерасчёты, сальдо",
 )
-def accounts_charges(request: HttpRequest, account_id: int, filters: Query[PeriodQuery]):
+def accounts_charges(request: HttpRequest, account_id: Id, filters: Query[PeriodQuery]):
     return selectors.account_charges(
         user=request.user, account_id=account_id, month=_parse_period(filters.period)
     )

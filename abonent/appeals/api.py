@@ -8,14 +8,18 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from abonent.appeals import selectors, services
+from abonent.appeals import selectors, services, uploads
 from abonent.appeals.models import Appeal, AppealStatus, Message, Side
 from abonent.appeals.responses import attachment_response
 from abonent.core import clock
+from abonent.core.errors import ValidationFailed
 from abonent.core.http import client_ip
+from abonent.core.ids import Id
+from abonent.core.pagination import Pagination
 from abonent.identity.api import ErrorOut
 from abonent.identity.auth import customer_auth
 
@@ -150,18 +154,30 @@ def categories(request: HttpRequest):
     response=list[AppealOut],
     summary="Мои обращения: статус, срок ответа, непрочитанные",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def appeal_list(request: HttpRequest) -> Any:
     return selectors.appeal_list_for_customer(user=request.user)
 
 
 class AppealIn(Schema):
-    category_id: int
-    account_id: int | None = Field(
+    category_id: Id
+    account_id: Id | None = Field(
         None, description="ЛС, о котором обращение; обязателен, если у вас их несколько"
     )
     subject: str = Field(max_length=150)
     body: str = Field(description="Текст обращения")
+
+
+def _uploads(request: HttpRequest, files: list[UploadedFile] | None) -> list[UploadedFile]:
+    """The files of the form; a `files` part sent as text (not a file) is a client's mistake
+    that would silently drop the attachment, so it is refused."""
+    if "files" in request.POST:
+        raise ValidationFailed(
+            _("Вложение не получено: поле files должно содержать файл."),
+            code="files_not_files",
+            fields={"files": [_("Нужен файл, а не текст.")]},
+        )
+    return list(files or [])
 
 
 @router.post(
@@ -184,7 +200,7 @@ def appeal_create(
         account_id=data.account_id,
         subject=data.subject,
         body=data.body,
-        files=list(files or []),
+        files=_uploads(request, files),
         now=clock.now(),
         ip=client_ip(request),
     )
@@ -192,7 +208,7 @@ def appeal_create(
 
 
 @router.get(
-    "/appeals/{int:appeal_id}",
+    "/appeals/{id:appeal_id}",
     response={200: AppealDetailOut, 401: ErrorOut, 404: ErrorOut},
     summary="Обращение и переписка",
 )
@@ -205,7 +221,7 @@ class MessageIn(Schema):
 
 
 @router.post(
-    "/appeals/{int:appeal_id}/messages",
+    "/appeals/{id:appeal_id}/messages",
     response={201: MessageOut, **ERRORS},
     summary="Написать в обращение (multipart/form-data, файлы в поле files)",
 )
@@ -219,7 +235,7 @@ def message_create(
         appeal_id=appeal_id,
         user=request.user,
         body=data.body,
-        files=list(files or []),
+        files=_uploads(request, files),
         now=clock.now(),
         ip=client_ip(request),
     )
@@ -228,7 +244,7 @@ def message_create(
 
 
 class ReadIn(Schema):
-    last_id: int | None = Field(None, description="Прочитано до этого id; без него — всё")
+    last_id: Id | None = Field(None, description="Прочитано до этого id; без него — всё")
 
 
 class ReadOut(Schema):
@@ -236,7 +252,7 @@ class ReadOut(Schema):
 
 
 @router.post(
-    "/appeals/{int:appeal_id}/read",
+    "/appeals/{id:appeal_id}/read",
     response={200: ReadOut, **ERRORS},
     summary="Отметить прочитанным",
 )
@@ -248,7 +264,7 @@ def appeal_read(request: HttpRequest, appeal_id: int, data: ReadIn):
 
 
 @router.post(
-    "/appeals/{int:appeal_id}/close",
+    "/appeals/{id:appeal_id}/close",
     response={200: AppealDetailOut, **ERRORS},
     summary="Закрыть обращение (вопрос решён)",
 )
@@ -258,7 +274,7 @@ def appeal_close(request: HttpRequest, appeal_id: int):
 
 
 @router.post(
-    "/appeals/{int:appeal_id}/reopen",
+    "/appeals/{id:appeal_id}/reopen",
     response={200: AppealDetailOut, **ERRORS},
     summary="Открыть закрытое обращение снова (в течение срока после закрытия)",
 )
@@ -273,7 +289,7 @@ class RatingIn(Schema):
 
 
 @router.post(
-    "/appeals/{int:appeal_id}/rating",
+    "/appeals/{id:appeal_id}/rating",
     response={200: AppealDetailOut, **ERRORS},
     summary="Оценить ответ (1–5)",
 )
@@ -311,7 +327,7 @@ def callback_slots(request: HttpRequest):
 class CallbackIn(Schema):
     starts_at: datetime = Field(description="Начало выбранного окна из /appeals/callback-slots")
     phone: str = Field("", max_length=20, description="Пусто — телефон из профиля")
-    appeal_id: int | None = None
+    appeal_id: Id | None = None
 
 
 class CallbackOut(Schema):
@@ -339,14 +355,17 @@ def callback_create(request: HttpRequest, data: CallbackIn):
 
 
 @router.get(
-    "/attachments/{int:attachment_id}",
+    "/attachments/{id:attachment_id}",
     url_name="attachment_download",
     summary="Скачать вложение (только участникам обращения)",
     openapi_extra={
         "responses": {
             200: {
-                "description": "Файл (Content-Disposition: attachment)",
-                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                "description": "Файл (Content-Disposition: attachment) с типом по содержимому",
+                "content": {
+                    kind.content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in uploads.KINDS
+                },
             },
             404: {"description": "Нет такого файла или нет доступа"},
         }

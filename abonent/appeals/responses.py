@@ -21,5 +21,5 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     response["Content-Length"] = str(attachment.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     return response

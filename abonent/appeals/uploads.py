@@ -13,6 +13,7 @@ import socket
 import struct
 import unicodedata
 import uuid
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from abonent.core.errors import DomainError, ValidationFailed
 
@@ -58,6 +60,7 @@ DOCX = FileKind(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx", "DOCX"
 )
 XLSX = FileKind("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "XLSX")
+KINDS = (PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX)
 ALLOWED_LABEL = "PDF, JPEG, PNG, HEIC, DOC, DOCX, XLS, XLSX"
 
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
@@ -212,6 +215,34 @@ class CheckedFile:
         return len(self.data)
 
 
+def image_fits(data: bytes, kind: FileKind) -> bool:
+    """A JPEG or PNG whose header Pillow reads, within APPEALS_MAX_IMAGE_PIXELS. Thumbnails of
+    attachments are shown in the thread, so a decompression bomb (a few kilobytes declaring
+    50 000 × 50 000 pixels) would hang the customer's or the operator's browser. Only the
+    header and (for PNG) the chunk checksums are read: nothing is decoded here."""
+    if kind not in (JPEG, PNG):
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > settings.APPEALS_MAX_IMAGE_PIXELS:
+                    return False
+                image.verify()
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+        struct.error,
+    ):
+        return False
+    return True
+
+
 def _read_limited(upload: UploadLike, limit: int) -> bytes | None:
     parts, total = [], 0
     upload.seek(0)
@@ -258,6 +289,11 @@ def check_files(uploads: Sequence[UploadLike], *, field: str = "files") -> list[
                 "(тип проверяется по содержимому файла)."
             ) % {"name": shown, "types": ALLOWED_LABEL}
             raise ValidationFailed(message, code="file_type_not_allowed", fields={field: [message]})
+        if not image_fits(data, kind):
+            message = _(
+                "Изображение «%(name)s» повреждено или слишком большое: не больше %(mp)s Мп."
+            ) % {"name": shown, "mp": settings.APPEALS_MAX_IMAGE_PIXELS // 1_000_000}
+            raise ValidationFailed(message, code="image_not_accepted", fields={field: [message]})
         scan(data, name=shown)
         checked.append(
             CheckedFile(

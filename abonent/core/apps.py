@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "abonent.core"
     label = "core"
     verbose_name = _("Общее")
+
+    def ready(self) -> None:
+        from abonent.core.ids import register
+
+        register()  # before any URLconf is read

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from abonent.billing.models import Bill
 from abonent.core import clock
+from abonent.core.pagination import Pagination
 from abonent.documents import selectors, services
 from abonent.documents.responses import pdf_response
 from abonent.identity.auth import customer_auth
@@ -51,17 +52,17 @@ class BillOut(Schema):
 
 
 @router.get(
-    "/accounts/{int:account_id}/bills",
+    "/accounts/{id:account_id}/bills",
     response=list[BillOut],
     summary="Квитанции (ЕПД) по лицевому счёту",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def bill_list(request: HttpRequest, account_id: int) -> list[Bill]:
     return selectors.bill_list_for_customer(user=request.user, account_id=account_id)
 
 
 @router.get(
-    "/bills/{int:bill_id}.pdf",
+    "/bills/{id:bill_id}.pdf",
     url_name="bill_pdf",
     summary="Квитанция (ЕПД) в PDF с QR-кодом для оплаты",
     openapi_extra=PDF_RESPONSE,
@@ -73,7 +74,7 @@ def bill_pdf(request: HttpRequest, bill_id: int) -> HttpResponse:
 
 
 @router.get(
-    "/accounts/{int:account_id}/statement.pdf",
+    "/accounts/{id:account_id}/statement.pdf",
     summary="Выписка начислений и оплат за период (PDF)",
     openapi_extra=PDF_RESPONSE,
 )

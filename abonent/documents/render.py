@@ -71,7 +71,7 @@ def compile_pdf(source: str, *, timestamp: datetime | None = None) -> bytes:
         )
     except typst.TypstError as exc:
         raise RenderError(f"{exc.message}: {exc.diagnostic}") from exc
-    assert isinstance(pdf, bytes)
+    assert isinstance(pdf, bytes)  # narrows typst's return type for mypy  # nosec B101
     return pdf
 
 

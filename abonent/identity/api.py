@@ -16,6 +16,7 @@ from ninja.utils import check_csrf
 from abonent.core import clock
 from abonent.core.errors import DomainError, ValidationFailed
 from abonent.core.http import client_ip, user_agent
+from abonent.core.ids import Id
 from abonent.identity import selectors, services
 from abonent.identity.auth import DeviceTokenAuth, customer_auth
 from abonent.identity.models import Device, User
@@ -403,7 +404,7 @@ def devices_revoke_others(request: HttpRequest):
     auth=customer_auth,
     summary="Завершить сеанс",
 )
-def device_revoke(request: HttpRequest, device_id: int):
+def device_revoke(request: HttpRequest, device_id: Id):
     services.device_revoke(
         user=request.user,  # type: ignore[arg-type]
         device_id=device_id,

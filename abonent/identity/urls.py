@@ -15,7 +15,7 @@ urlpatterns = [
     path("profile/contact/<str:kind>/", views.contact_view, name="contact"),
     path("profile/contact-confirm/", views.contact_confirm_view, name="contact_confirm"),
     path("profile/password/", views.password_view, name="password"),
-    path("profile/devices/<int:device_id>/revoke/", views.device_revoke_view, name="device_revoke"),
+    path("profile/devices/<id:device_id>/revoke/", views.device_revoke_view, name="device_revoke"),
     path(
         "profile/devices/revoke-others/",
         views.devices_revoke_others_view,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from ninja.throttling import AnonRateThrottle
 
 from abonent.core import clock
 from abonent.core.errors import DomainError
@@ -71,6 +74,13 @@ def lockout_response(
     )
 
 
+# The sign-in forms share the API's per-address budget (AUTH_RATE_PER_IP, one cache bucket):
+# django-axes locks a login after repeated failures, this stops one address from trying
+# many logins (password spraying) or pumping codes through the web forms instead of the API.
+_SIGN_IN_THROTTLE = AnonRateThrottle(settings.AUTH_RATE_PER_IP)
+TOO_MANY = gettext_lazy("Слишком много попыток с вашего адреса. Подождите минуту и повторите.")
+
+
 def _form_page(
     request: HttpRequest,
     *,
@@ -79,12 +89,19 @@ def _form_page(
     action: Callable[[dict[str, Any]], HttpResponse],
     context: dict[str, Any] | None = None,
     field_map: dict[str, str] | None = None,
+    rate_limited: bool = False,
 ) -> HttpResponse:
     """GET shows the form; a valid POST runs `action` (one service call and a redirect); a
-    service's DomainError goes back to the form beside its field, with the error's status."""
+    service's DomainError goes back to the form beside its field, with the error's status.
+    `rate_limited` forms (sign-in, sign-up, codes) answer 429 past the per-address budget."""
     status = 200
     if request.method == "POST":
         status = 400
+        if rate_limited and not _SIGN_IN_THROTTLE.allow_request(request):
+            form.add_error(None, str(TOO_MANY))
+            response = render(request, template, {"form": form, **(context or {})}, status=429)
+            response["Retry-After"] = "60"
+            return response
         if form.is_valid():
             try:
                 return action(form.cleaned_data)
@@ -114,6 +131,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         template="identity/login.html",
         action=sign_in,
         context={"next": _next_url(request)},
+        rate_limited=True,
     )
 
 
@@ -150,6 +168,7 @@ def signup_view(request: HttpRequest) -> HttpResponse:
         form=forms.SignupForm(request.POST or None),
         template="identity/signup.html",
         action=start,
+        rate_limited=True,
     )
 
 
@@ -182,6 +201,7 @@ def _code_page(
         form=form,
         template=template,
         action=lambda data: action(ticket, data),
+        rate_limited=True,
         context={
             "target": _target_display(ticket),
             "channel": ticket["channel"],
@@ -232,6 +252,7 @@ def reset_view(request: HttpRequest) -> HttpResponse:
         form=forms.ResetStartForm(request.POST or None),
         template="identity/reset.html",
         action=start,
+        rate_limited=True,
     )
 
 

@@ -86,7 +86,7 @@ class MeterAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         return [
             path(
-                "<int:meter_id>/reading/",
+                "<id:meter_id>/reading/",
                 self.admin_site.admin_view(self.reading_view),
                 name="meters_meter_reading",
             ),

@@ -8,10 +8,11 @@ from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from abonent.core import clock
 from abonent.core.http import client_ip
+from abonent.core.pagination import Pagination
 from abonent.documents.readings import readings_pdf_for_customer
 from abonent.documents.responses import pdf_response
 from abonent.identity.api import ErrorOut
@@ -108,7 +109,7 @@ def _meter_out(row: selectors.MeterRow) -> MeterOut:
 
 
 @router.get(
-    "/accounts/{int:account_id}/meters",
+    "/accounts/{id:account_id}/meters",
     response={200: AccountMetersOut, 401: ErrorOut, 404: ErrorOut},
     summary="Счётчики лицевого счёта: последние показания, окно приёма, поверка",
 )
@@ -181,7 +182,7 @@ class SubmitOut(Schema):
 
 
 @router.post(
-    "/meters/{int:meter_id}/readings",
+    "/meters/{id:meter_id}/readings",
     response={
         200: SubmitOut,
         201: SubmitOut,
@@ -231,18 +232,18 @@ def meter_reading_submit(request: HttpRequest, meter_id: int, data: ReadingIn):
 
 
 @router.get(
-    "/meters/{int:meter_id}/readings",
+    "/meters/{id:meter_id}/readings",
     response=list[ReadingOut],
     summary="История показаний счётчика: все версии, с расходом",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def meter_readings(request: HttpRequest, meter_id: int):
     meter = selectors.meter_for_customer(user=request.user, meter_id=meter_id)
     return selectors.meter_readings(meter=meter)
 
 
 @router.get(
-    "/accounts/{int:account_id}/readings.pdf",
+    "/accounts/{id:account_id}/readings.pdf",
     summary="Переданные показания за период (PDF)",
     openapi_extra={
         "responses": {

@@ -9,10 +9,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from abonent.core import clock
 from abonent.core.http import client_ip
+from abonent.core.ids import Id
+from abonent.core.pagination import Pagination
 from abonent.documents.receipt import payment_receipt_render
 from abonent.documents.responses import pdf_response
 from abonent.identity.api import ErrorOut
@@ -74,7 +76,7 @@ class CardRenameIn(Schema):
     auth=customer_auth,
     summary="Мои сохранённые карты",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def cards_list(request: HttpRequest) -> Any:
     return selectors.card_list_for_user(user=request.user)
 
@@ -105,7 +107,7 @@ def cards_add(request: HttpRequest, data: CardCheckIn) -> Any:
 
 
 @router.patch(
-    "/cards/{int:card_id}",
+    "/cards/{id:card_id}",
     response={200: CardOut, **ERRORS},
     auth=customer_auth,
     summary="Назвать карту («Зарплатная»)",
@@ -121,7 +123,7 @@ def cards_rename(request: HttpRequest, card_id: int, data: CardRenameIn) -> Save
 
 
 @router.delete(
-    "/cards/{int:card_id}",
+    "/cards/{id:card_id}",
     response={204: None, 401: ErrorOut, 404: ErrorOut},
     auth=customer_auth,
     summary="Удалить карту",
@@ -135,15 +137,15 @@ def cards_delete(request: HttpRequest, card_id: int) -> Any:
 
 
 class LineIn(Schema):
-    account_id: int
-    service_id: int
+    account_id: Id
+    service_id: Id
     amount: Decimal = Field(description="Сумма, ₽: строка «1234.50», не больше двух знаков")
 
 
 class PaymentIn(Schema):
     lines: list[LineIn] = Field(description="Что оплатить: ЛС × услуга × сумма; 0 — пропустить")
     consent: bool = Field(description="Согласие с правилами оплаты (/pay/rules/)")
-    card_id: int | None = Field(None, description="Сохранённая карта; без неё — новая карта")
+    card_id: Id | None = Field(None, description="Сохранённая карта; без неё — новая карта")
     save_card: bool = Field(False, description="Сохранить новую карту для следующих оплат")
     idempotency_key: str = Field(
         max_length=64,
@@ -247,13 +249,13 @@ def payments_create(request: HttpRequest, data: PaymentIn) -> Any:
     auth=customer_auth,
     summary="Мои платежи и их состояние",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def payments_list(request: HttpRequest) -> Any:
     return selectors.payment_list_for_user(user=request.user)
 
 
 @router.get(
-    "/payments/{int:payment_id}",
+    "/payments/{id:payment_id}",
     response={200: PaymentOut, 401: ErrorOut, 404: ErrorOut},
     auth=customer_auth,
     summary="Платёж: состояние, строки, чек",
@@ -263,7 +265,7 @@ def payments_detail(request: HttpRequest, payment_id: int) -> Payment:
 
 
 @router.get(
-    "/payments/{int:payment_id}/receipt.pdf",
+    "/payments/{id:payment_id}/receipt.pdf",
     url_name="payment_receipt",
     response={200: None, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     auth=customer_auth,

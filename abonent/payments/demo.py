@@ -18,7 +18,7 @@ from abonent.billing.models import EntryKind, LedgerEntry
 from abonent.payments.gateways.sandbox.bank.models import BankCard, BankPayment, Behaviour
 from abonent.payments.models import Payment, PaymentLine, PaymentStatus, SavedCard
 
-DEMO_TOKEN = "tok_demo_mir_0004"  # noqa: S105 (a sandbox token, not a secret)
+DEMO_TOKEN = "tok_demo_mir_0004"  # noqa: S105 — a sandbox token, not a secret  # nosec B105
 MONTHS = 3
 
 

@@ -75,7 +75,7 @@ def period_close(*, period: BillingPeriod, now: datetime, actor: Any | None) -> 
                 f"""INSERT INTO billing_ledgerentry
   (account_id, service_id, kind, amount, month, at, charge_id, source_ref, note)
 SELECT c.account_id, c.service_id, %s, c.amount, {month}, %s, c.id, NULL, ''
-FROM billing_charge c WHERE c.period_id = %s""",  # noqa: S608
+FROM billing_charge c WHERE c.period_id = %s""",  # noqa: S608 — a date literal built from a date; values bound  # nosec B608
                 [EntryKind.CHARGE.value, at, period.pk],
             )
             entries = cursor.rowcount
@@ -102,7 +102,7 @@ FROM (
     FROM billing_charge c WHERE c.period_id = %s GROUP BY c.account_id
   ) ch
   JOIN accounts_personalaccount a ON a.id = ch.account_id
-) q""",  # noqa: S608
+) q""",  # noqa: S608 — a date literal built from a date; values bound  # nosec B608
                 [
                     period.pk,
                     bill_number_prefix(period=period),

@@ -55,7 +55,7 @@ def test_cache_round_trips_through_redis() -> None:
     import redis
     from django.core.cache import cache
 
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "abonent.core.cache.ResilientRedisCache"
     cache.set("infra-probe", {"value": "тепло"}, timeout=30)
 
     assert cache.get("infra-probe") == {"value": "тепло"}

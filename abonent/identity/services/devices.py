@@ -255,7 +255,7 @@ def device_pin_login(*, token: str, pin: str, now: datetime, ip: str | None) -> 
             )
     if error is not None:
         raise error
-    assert device is not None
+    assert device is not None  # narrowing: set whenever error is None  # nosec B101
     return device, new_token
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from abonent.accounts.services import account_links_remove_all
 from abonent.core.errors import (
@@ -74,6 +75,12 @@ def profile_update(
     return user
 
 
+CONTACT_TAKEN_TEXT = gettext_lazy(
+    "Кто-то указал этот контакт для другой учётной записи в Абоненте. Он уже привязан к вашей "
+    "учётной записи, поэтому ничего не изменится. Если это были не вы, ничего делать не нужно."
+)
+
+
 def contact_change_start(
     *, user: User, phone: str | None = None, email: str | None = None, now: datetime, ip: str | None
 ) -> CodeTicket:
@@ -91,11 +98,21 @@ def contact_change_start(
         raise ValidationFailed(
             msg, code="contact_unchanged", fields={"phone" if phone else "email": [msg]}
         )
-    if user_by_login(login=target) is not None:
-        msg = _("Этот телефон или e-mail уже привязан к другому пользователю.")
-        raise Conflict(msg, code="contact_taken", fields={"phone" if phone else "email": [msg]})
+    # A contact that belongs to someone else gets the same answer as a free one (an account
+    # must not be a way to find out who is registered): its owner receives a notice instead
+    # of a code, so the change cannot be confirmed, and the limits count it like any code.
+    taken = user_by_login(login=target) is not None
     with transaction.atomic():
-        vc = _code_issue(purpose=purpose, channel=channel, target=target, user=user, now=now, ip=ip)
+        vc = _code_issue(
+            purpose=purpose,
+            channel=channel,
+            target=target,
+            user=user,
+            payload={"taken": True} if taken else None,
+            now=now,
+            ip=ip,
+            text=str(CONTACT_TAKEN_TEXT) if taken else None,
+        )
     return _ticket(vc)
 
 

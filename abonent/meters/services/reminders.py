@@ -98,7 +98,7 @@ def _verification_drafts(*, branch: Branch, now: datetime) -> Iterator[Notificat
         .order_by("pk")
     )
     for meter_id, account_id, serial, due, number in meters:
-        assert due is not None  # filtered above
+        assert due is not None  # narrowing: the query filtered nulls out  # nosec B101
         days = (due - today).days
         step = VERIFICATION_STEPS[1] if days <= VERIFICATION_STEPS[1] else VERIFICATION_STEPS[0]
         title = _("Поверка счётчика № %(serial)s до %(date)s") % {

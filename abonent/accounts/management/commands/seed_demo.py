@@ -50,9 +50,9 @@ from abonent.payments.demo import payments_demo_seed
 
 DEMO_PHONE = "+79000000001"
 DEMO_EMAIL = "demo@abonent.local"
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 — a published demo login
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 — a published demo login  # nosec B105
 STAFF_PHONE = "+79000000000"
-STAFF_PASSWORD = "admin-pass-2026"  # noqa: S105 — a published demo login
+STAFF_PASSWORD = "admin-pass-2026"  # noqa: S105 — a published demo login  # nosec B105
 
 BRANCHES: list[dict[str, Any]] = [
     {
@@ -338,8 +338,8 @@ SYNTH_PREFIX = "77"
 def _series(n: int) -> str:
     """A numbers source 1..n as `seq(n)` for both databases."""
     if is_postgres():
-        return f"seq AS (SELECT g AS n FROM generate_series(1, {int(n)}) g)"  # noqa: S608
-    return f"seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {int(n)})"  # noqa: S608
+        return f"seq AS (SELECT g AS n FROM generate_series(1, {int(n)}) g)"  # noqa: S608 — numbers and names from this file only  # nosec B608
+    return f"seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {int(n)})"  # noqa: S608 — numbers and names from this file only  # nosec B608
 
 
 def _values(name: str, items: list[str]) -> str:
@@ -373,7 +373,7 @@ def synthetic_accounts_create(
     nb = len(branches)
     branch_rows = ", ".join(f"({i}, {b.pk}, '{b.name}')" for i, b in enumerate(branches))
     head = (
-        f"WITH {recursive}{_series(total)}, {_values('streets', STREETS)}, "  # noqa: S608
+        f"WITH {recursive}{_series(total)}, {_values('streets', STREETS)}, "  # noqa: S608 — numbers and names from this file only  # nosec B608
         f"{_values('firsts', FIRST)}, {_values('lasts', LAST)}, "
         f"branches(i, id, name) AS (VALUES {branch_rows}), "
         f"src AS (SELECT n, b.id AS branch_id, b.name AS settlement, st.v AS street, "
@@ -391,7 +391,7 @@ def synthetic_accounts_create(
             f"""{head}
 INSERT INTO accounts_address (branch_id, settlement, street, house, building, flat)
 SELECT branch_id, settlement, street, house, '', flat FROM src WHERE 1 = 1
-ON CONFLICT DO NOTHING""",  # noqa: S608
+ON CONFLICT DO NOTHING""",  # noqa: S608 — numbers and names from this file only  # nosec B608
         )
         # Fresh tables have no statistics: without them the join below is a nested loop
         # over the whole address table per row (hours for 10^5 rows instead of seconds).
@@ -405,11 +405,11 @@ SELECT src.branch_id, {number}, a.id,
 FROM src
 JOIN accounts_address a ON a.branch_id = src.branch_id AND a.settlement = src.settlement
   AND a.street = src.street AND a.house = src.house AND a.building = '' AND a.flat = src.flat
-JOIN firsts f ON f.i = n % {len(FIRST)} JOIN lasts l ON l.i = (n / 3) % {len(LAST)}""",  # noqa: S608
+JOIN firsts f ON f.i = n % {len(FIRST)} JOIN lasts l ON l.i = (n / 3) % {len(LAST)}""",  # noqa: S608 — numbers and names from this file only  # nosec B608
         )
         _analyze(cursor, "accounts_personalaccount")
         synth = (
-            "SELECT id, CAST(SUBSTR(number, 3) AS BIGINT) AS n FROM accounts_personalaccount"  # noqa: S608
+            "SELECT id, CAST(SUBSTR(number, 3) AS BIGINT) AS n FROM accounts_personalaccount"  # noqa: S608 — numbers and names from this file only  # nosec B608
             f" WHERE number LIKE '{SYNTH_PREFIX}%%'"
             f" AND CAST(SUBSTR(number, 3) AS BIGINT) > {have}"
         )
@@ -421,7 +421,7 @@ JOIN firsts f ON f.i = n % {len(FIRST)} JOIN lasts l ON l.i = (n / 3) % {len(LAS
             cursor.execute(
                 f"""INSERT INTO accounts_accountservice
   (account_id, service_id, valid_from, valid_to)
-SELECT id, %s, %s, NULL FROM ({synth}) s WHERE {rule}""",  # noqa: S608
+SELECT id, %s, %s, NULL FROM ({synth}) s WHERE {rule}""",  # noqa: S608 — numbers and names from this file only  # nosec B608
                 [services[code].pk, date(2024, 1, 1)],
             )
         _analyze(cursor, "accounts_accountservice")
@@ -430,7 +430,7 @@ SELECT id, %s, %s, NULL FROM ({synth}) s WHERE {rule}""",  # noqa: S608
             f"""INSERT INTO meters_meter (account_id, service_id, serial, model, digits, decimals,
   scales, installed_date, last_verified_date, next_verification_date, status, remote)
 SELECT id, %s, 'ГВС-' || CAST(n AS TEXT), 'СГВ-15', 5, 3, 1, %s, NULL, NULL, 'working', %s
-FROM ({synth}) s WHERE {hot}""",  # noqa: S608
+FROM ({synth}) s WHERE {hot}""",  # noqa: S608 — numbers and names from this file only  # nosec B608
             [services["hot-water"].pk, date(2022, 3, 1), False],
         )
         _analyze(cursor, "meters_meter")
@@ -442,7 +442,7 @@ INSERT INTO meters_reading (meter_id, scale, value, month, taken_at, source, sta
 SELECT m.id, 1, 100 + (s.n %% 500) + mm.k * (2 + s.n %% 5), {date_cast}, %s, 'web', 'accepted', ''
 FROM meters_meter m JOIN ({synth}) s ON s.id = m.account_id
 CROSS JOIN mm
-WHERE m.service_id = %s AND (mm.k < 7 OR s.n %% 4 = 0)""",  # noqa: S608
+WHERE m.service_id = %s AND (mm.k < 7 OR s.n %% 4 = 0)""",  # noqa: S608 — numbers and names from this file only  # nosec B608
             [
                 connection.ops.adapt_datetimefield_value(
                     datetime.combine(month, time(5, 0), tzinfo=UTC)

@@ -16,10 +16,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3 import Retry
 from yookassa import Configuration
 from yookassa import Payment as YPayment
 from yookassa import Refund as YRefund
+from yookassa.client import ApiClient
 from yookassa.domain.exceptions import ApiError, BadRequestError, NotFoundError
 
 from abonent.payments.gateways.protocol import (
@@ -36,6 +40,34 @@ from abonent.payments.gateways.protocol import (
 )
 
 _configure_lock = threading.Lock()
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Every request gets PAYMENTS_HTTP_TIMEOUT (connect and read)."""
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = settings.PAYMENTS_HTTP_TIMEOUT
+        return super().send(request, **kwargs)
+
+
+def _session_with_timeout(client: ApiClient) -> requests.Session:
+    """The SDK's own session (same 202 retry), with a timeout. The SDK's `timeout` setting is
+    only its retry back-off: its requests had none, so an acquirer that accepted the connection
+    and never answered held the web worker for good."""
+    retries = Retry(
+        total=client.max_attempts,
+        backoff_factor=client.timeout / 1000,
+        allowed_methods=["POST"],
+        status_forcelist=[202],
+    )
+    session = requests.Session()
+    session.mount("https://", _TimeoutAdapter(max_retries=retries))
+    session.mount("http://", _TimeoutAdapter(max_retries=retries))
+    return session
+
+
+ApiClient.get_session = _session_with_timeout
 
 
 def _configure() -> None:
