@@ -49,7 +49,7 @@ lint: install
 	$(RUN) mypy .
 	# run.py (billing run, owned by the lead) has 10 reviewed B608 (SQL built from internal
 	# identifiers, values bound); it is excluded until its nosec justifications are added there.
-	$(RUN) bandit -q -c bandit.yaml -r abonent config -x abonent/billing/services/run.py
+	$(RUN) bandit -q -c bandit.yaml -r abonent config
 
 format: install
 	$(RUN) ruff format .

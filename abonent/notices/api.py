@@ -5,10 +5,11 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from abonent.core import clock
 from abonent.core.http import client_ip
+from abonent.core.pagination import Pagination
 from abonent.identity.api import ErrorOut
 from abonent.identity.auth import customer_auth
 from abonent.notices import selectors, services
@@ -70,7 +71,7 @@ class ReadAllOut(Schema):
     auth=customer_auth,
     summary="Мои оповещения: сначала непрочитанные, затем новые",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def notifications_list(request: HttpRequest, filters: Query[NotificationFilter]) -> Any:
     return selectors.notification_list_for_user(
         user=request.user, kind=filters.kind, unread_only=filters.unread
@@ -101,7 +102,7 @@ def notifications_read_all(request: HttpRequest, filters: Query[ReadAllIn]) -> A
 
 
 @router.post(
-    "/notifications/{int:notification_id}/read",
+    "/notifications/{id:notification_id}/read",
     response={200: NotificationOut, **ERRORS},
     auth=customer_auth,
     summary="Отметить прочитанным",
@@ -258,7 +259,7 @@ def push_key(request: HttpRequest) -> Any:
     auth=customer_auth,
     summary="Мои устройства с push-уведомлениями",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def push_subscriptions(request: HttpRequest) -> Any:
     return selectors.push_subscription_list_for_user(user=request.user)
 
@@ -287,7 +288,7 @@ def push_subscribe(request: HttpRequest, data: PushSubscribeIn) -> Any:
 
 
 @router.delete(
-    "/push/subscriptions/{int:subscription_id}",
+    "/push/subscriptions/{id:subscription_id}",
     response={204: None, **ERRORS},
     auth=customer_auth,
     summary="Отписать устройство",
@@ -328,13 +329,13 @@ class NewsDetailOut(NewsOut):
     auth=customer_auth,
     summary="Новости и акции компании для моего города",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def news_list(request: HttpRequest) -> Any:
     return selectors.news_list_for_user(user=request.user, now=clock.now())
 
 
 @router.get(
-    "/news/{int:news_id}",
+    "/news/{id:news_id}",
     response={200: NewsDetailOut, **ERRORS},
     auth=customer_auth,
     summary="Новость",
@@ -390,14 +391,14 @@ def _outage_out(view: selectors.OutageView) -> dict[str, Any]:
     auth=customer_auth,
     summary="Отключения по моим адресам: текущие, предстоящие и завершённые за сутки",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def outages_list(request: HttpRequest) -> Any:
     views = selectors.outage_list_for_user(user=request.user, now=clock.now())
     return [_outage_out(v) for v in views]
 
 
 @router.get(
-    "/outages/{int:outage_id}",
+    "/outages/{id:outage_id}",
     response={200: OutageOut, **ERRORS},
     auth=customer_auth,
     summary="Отключение по моему адресу",

@@ -10,13 +10,13 @@ urlpatterns = [
     path("info/notifications/", views.notifications_view, name="list"),
     path("info/notifications/read-all/", views.notifications_read_all_view, name="read_all"),
     path(
-        "info/notifications/<int:notification_id>/read/",
+        "info/notifications/<id:notification_id>/read/",
         views.notification_read_view,
         name="read",
     ),
     path("info/news/", views.news_list_view, name="news"),
-    path("info/news/<int:news_id>/", views.news_detail_view, name="news_detail"),
-    path("info/outages/<int:outage_id>/", views.outage_view, name="outage"),
+    path("info/news/<id:news_id>/", views.news_detail_view, name="news_detail"),
+    path("info/outages/<id:outage_id>/", views.outage_view, name="outage"),
     path("info/receipts/", views.receipts_view, name="receipts"),
     path("info/settings/", views.settings_view, name="settings"),
 ]

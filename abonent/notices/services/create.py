@@ -52,7 +52,7 @@ def _insert(batch: Sequence[NotificationDraft], *, now: datetime, emergency: boo
         params += [d.user_id, d.kind, d.title[:200], d.body, d.link[:300], at, emergency]
         params.append(d.dedupe_key[:100])
     sql = (
-        f"INSERT INTO {table} "  # noqa: S608 (table names from models, values bound)
+        f"INSERT INTO {table} "  # noqa: S608 (table names from models, values bound)  # nosec B608
         "(user_id, kind, title, body, link, created_at, read_at, emergency, dedupe_key) "
         f"VALUES {', '.join([row] * len(batch))} "
         "ON CONFLICT (user_id, dedupe_key) DO NOTHING "
@@ -97,7 +97,7 @@ WHERE ({where})
     WHEN 'sms' THEN u.phone IS NOT NULL
     ELSE u.email IS NOT NULL END
 ON CONFLICT (notification_id, channel) DO NOTHING
-RETURNING id"""  # noqa: S608 (identifiers from models and code, values bound)
+RETURNING id"""  # noqa: S608 (identifiers from models and code, values bound)  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, [at, at, *params])
         return [r[0] for r in cursor.fetchall()]

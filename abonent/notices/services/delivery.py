@@ -157,7 +157,7 @@ def _claim(ids: list[int], now: datetime) -> set[int]:
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Delivery._meta.db_table} SET state = %s, claimed_at = %s, "  # noqa: S608
+            f"UPDATE {Delivery._meta.db_table} SET state = %s, claimed_at = %s, "  # noqa: S608  # nosec B608
             f"attempts = attempts + 1 WHERE id IN ({marks}) AND state = %s AND due_at <= %s "
             "RETURNING id",
             [DeliveryState.SENDING, _db_time(now), *ids, DeliveryState.PENDING, _db_time(now)],

@@ -49,14 +49,14 @@ JOIN {Outage._meta.db_table} o ON o.id = %s AND ad.branch_id = o.branch_id
 JOIN {OutageAddress._meta.db_table} t ON t.outage_id = o.id
   AND ad.settlement = t.settlement AND ad.street = t.street
   AND (t.house = '' OR (ad.house = t.house AND (t.building = '' OR ad.building = t.building)))
-"""  # noqa: S608 (table names from models)
+"""  # noqa: S608 (table names from models)  # nosec B608
 
 
 def outage_recipient_ranges(*, outage_id: int, batch: int = FAN_OUT_BATCH) -> list[tuple[int, int]]:
     """[lo, hi] user-id ranges of at most `batch` recipients each."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT r.user_id FROM ({_recipients_sql()}) r ORDER BY r.user_id",  # noqa: S608
+            f"SELECT r.user_id FROM ({_recipients_sql()}) r ORDER BY r.user_id",  # noqa: S608  # nosec B608
             [outage_id],
         )
         ids = [row[0] for row in cursor.fetchall()]
@@ -155,7 +155,7 @@ SELECT r.user_id, %s, %s, %s, %s, %s, NULL, %s, %s
 FROM ({_recipients_sql()}) r
 WHERE r.user_id BETWEEN %s AND %s
 ON CONFLICT (user_id, dedupe_key) DO NOTHING
-RETURNING id, user_id, title, body, link, kind"""  # noqa: S608
+RETURNING id, user_id, title, body, link, kind"""  # noqa: S608  # nosec B608
     params = [
         NotificationKind.OUTAGE.value,
         message.title,

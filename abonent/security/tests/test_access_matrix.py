@@ -94,6 +94,9 @@ MATRIX: list[Row] = [
     api("DELETE", "cards/<id:card_id>", 204),
     api("GET", "payments/<id:payment_id>", 200),
     api("GET", "payments/<id:payment_id>/receipt.pdf", 200),
+    # ---------------------------------------------------------------- API: notices
+    api("POST", "notifications/<id:notification_id>/read", 200),
+    api("DELETE", "push/subscriptions/<id:subscription_id>", 204),
     # ---------------------------------------------------------------- pages: profile
     # a form action: back to the profile with «Устройство не найдено» — the same answer as for
     # a device that does not exist, and nothing revoked
@@ -121,6 +124,8 @@ MATRIX: list[Row] = [
     console("POST", "operator/appeals/<id:appeal_id>/hand-over/", 302, data={"to": ""}),
     console("POST", "operator/appeals/<id:appeal_id>/close/", 302),
     console("POST", "operator/callbacks/<id:callback_id>/done/", 302),
+    # ---------------------------------------------------------------- pages: notices
+    page("POST", "info/notifications/<id:notification_id>/read/", 302),
     # ---------------------------------------------------------------- pages: payments and cards
     page("GET", "pay/result/<id:payment_id>/", 200),
     page("GET", "payments/<id:payment_id>/", 200),
@@ -138,6 +143,11 @@ NOT_APPLICABLE: dict[str, str] = {
         "the built-in test bank (off in production): its ids are random tokens it issued"
     ),
     r"^profile/contact/<str:kind>/$": "kind is «phone» or «email», the signed-in user's own",
+    r"news/<id:news_id>": "company news: public to every signed-in customer of its cities",
+    r"outages/<id:outage_id>": (
+        "published outages are public notices (the utility's site shows them), not a customer's"
+    ),
+    r"^\^media/": "public media (news pictures): public by design, no customer data",
     r"^api/v1/payments/webhooks/<gateway>$": (
         "acquirer notifications: signed (sandbox) or IP-allow-listed and re-fetched "
         "(YooKassa), see abonent/payments/tests/test_faults.py"

@@ -27,6 +27,7 @@ from abonent.billing.tests.factories import read
 from abonent.documents.tests.factories import link, make_account, make_branch, october_bill
 from abonent.identity import services as identity_services
 from abonent.meters.tests.factories import meter
+from abonent.notices.models import Notification, PushSubscription
 from abonent.payments.models import (
     Payment,
     PaymentLine,
@@ -144,6 +145,20 @@ def _side(user: Any, branch: Branch, n: int) -> Side:
         created_at=NOW,
         updated_at=NOW,
     )
+    notification = Notification.objects.create(
+        user=user,
+        kind="bill",
+        title="Новая квитанция",
+        created_at=NOW,
+        dedupe_key=f"world-{n}",
+    )
+    subscription = PushSubscription.objects.create(
+        user=user,
+        endpoint=f"https://fcm.googleapis.com/fcm/send/world-{n}",
+        p256dh="p256dh",
+        auth="auth",
+        created_at=NOW,
+    )
     # The token signs the side's requests; `device_id` is another device of theirs to revoke.
     _, token = identity_services.device_open_app(
         user=user, name="Телефон", ip="127.0.0.1", user_agent="pytest", now=NOW
@@ -166,6 +181,8 @@ def _side(user: Any, branch: Branch, n: int) -> Side:
         "branch_id": branch.pk,
         "callback_id": callback.pk,
         "card_check_id": card_check.pk,
+        "notification_id": notification.pk,
+        "subscription_id": subscription.pk,
     }
     return Side(user=user, token=token, ids=ids)
 
