@@ -329,6 +329,13 @@ def locust_run(
                 "p95_ms": float(row["95%"] or 0),
                 "p99_ms": float(row["99%"] or 0),
             }
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        with failures.open(encoding="utf-8") as f:
+            rows = sorted(csv.DictReader(f), key=lambda r: -int(r.get("Occurrences") or 0))
+        for row in rows[:5]:
+            what = f"{row.get('Method')} {row.get('Name')}: {row.get('Error')}"[:200]
+            stats.setdefault("failures", {})[what] = float(row.get("Occurrences") or 0)
     history: list[dict[str, float]] = []
     path = Path(f"{prefix}_stats_history.csv")
     if path.exists():
@@ -493,6 +500,9 @@ class Run:
         best = max(ok, key=lambda r: r["submit"]["rps"]) if ok else None
         self.figures["readings"] = {"steps": runs, "bare": bare, "timeline": timeline}
         failures = sum(r["all"].get("failures", 0) for r in runs)
+        for r in runs:
+            for what, count in r["stats"].get("failures", {}).items():
+                print(f"    {r['users']} users, {count:.0f}× {what}", flush=True)
         if best is None:
             worst = runs[0]["submit"] if runs else {}
             self.row(
