@@ -192,6 +192,7 @@ async def run(
         listeners.append(asyncio.create_task(listen(ws)))
 
     latencies: list[float] = []
+    posted: list[float] = []  # the operator's POST alone (its answer, not the socket)
     errors = 0
     cookies = {name: data["operator_session"]}
     async with httpx.AsyncClient(base_url=base, timeout=10, cookies=cookies) as operator:
@@ -211,6 +212,7 @@ async def run(
                     data={"body": token, "csrfmiddlewaretoken": csrf},
                     headers={"X-Requested-With": "fetch", "X-CSRFToken": csrf, "Referer": base},
                 )
+                posted.append((time.perf_counter() - started) * 1000)
                 if response.status_code != 201:
                     errors += 1
                     return
@@ -240,6 +242,8 @@ async def run(
         "p95_ms": round(percentile(latencies, 95), 2),
         "max_ms": round(max(latencies), 2) if latencies else float("nan"),
         "latencies_ms": [round(x, 2) for x in latencies],
+        "post_p50_ms": round(percentile(posted, 50), 2) if posted else float("nan"),
+        "post_p95_ms": round(percentile(posted, 95), 2) if posted else float("nan"),
     }
 
 

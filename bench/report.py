@@ -18,6 +18,10 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
 def _nice_max(value: float) -> float:
     if value <= 0 or math.isnan(value):
         return 1.0
@@ -46,7 +50,7 @@ def _frame(title: str, y_label: str, y_max: float, extra: str = "") -> list[str]
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
             f'stroke="#dee2e6"/><text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{value:,.4g}</text>"
+            f"{_tick(value)}</text>"
         )
     parts.append(extra)
     return parts
@@ -77,7 +81,7 @@ def bar_chart(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
             f'fill="{colour}"><title>{_esc(label)}: {value:,.4g}</title></rect>'
             f'<text x="{x + slot * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
-            f"{value:,.4g}</text>"
+            f"{_tick(value)}</text>"
             f'<text x="{x + slot * 0.35:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" '
             f'font-size="11">{_esc(label)}</text>'
         )
@@ -111,7 +115,7 @@ def line_chart(
         x = LEFT + plot_w * k / 5
         parts.append(
             f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">'
-            f"{x_max * k / 5:,.4g}</text>"
+            f"{_tick(x_max * k / 5)}</text>"
         )
     parts.append(
         f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 8}" text-anchor="middle">'
@@ -174,7 +178,7 @@ def charts(report: dict[str, Any], out_dir: Path, stem: str) -> list[tuple[str, 
 
     figures = report.get("figures", {})
     ratios = [
-        (row["name"], 100 * row["ratio"])
+        (row.get("short") or row["name"][:18], 100 * row["ratio"])
         for row in report.get("table", [])
         if row.get("ratio") is not None and not math.isnan(row["ratio"])
     ]
@@ -199,20 +203,32 @@ def charts(report: dict[str, Any], out_dir: Path, stem: str) -> list[tuple[str, 
         save("throughput", "HTTP throughput (req/s)", bar_chart("HTTP throughput", "req/s", rps))
     steps = figures.get("readings", {}).get("timeline", [])
     if steps:
+        users = ", ".join(str(r["users"]) for r in figures["readings"].get("steps", []))
         save(
             "readings-latency",
-            "Reading day over time: p95 of a submission (ms) and submissions/s, step by step",
+            f"Reading day over time: submission latency, Locust steps of {users} users",
             line_chart(
-                "Reading day: p95 and throughput over time",
-                "seconds",
-                "ms  /  submissions per s",
+                "Reading day: submission latency over time",
+                "seconds (one step after another)",
+                "ms",
                 [
-                    ("submission p95, ms", [(t["t"], t["p95_ms"]) for t in steps]),
-                    ("submission p50, ms", [(t["t"], t["p50_ms"]) for t in steps]),
-                    ("submissions/s", [(t["t"], t["rps"]) for t in steps]),
+                    ("p95", [(t["t"], t["p95_ms"]) for t in steps]),
+                    ("p50", [(t["t"], t["p50_ms"]) for t in steps]),
                 ],
                 goal=300,
                 goal_label="p95 goal 300 ms",
+            ),
+        )
+        save(
+            "readings-throughput",
+            f"Reading day over time: submissions per second, Locust steps of {users} users",
+            line_chart(
+                "Reading day: submissions per second over time",
+                "seconds (one step after another)",
+                "submissions/s",
+                [("submissions/s", [(t["t"], t["rps"]) for t in steps])],
+                goal=150,
+                goal_label="goal 150/s",
             ),
         )
     growth = figures.get("billing", {}).get("sizes", [])
