@@ -78,6 +78,7 @@ def main() -> None:
         status = call()
     with CaptureQueriesContext(connection) as ctx:
         status = call()
+    queries = [q["sql"] for q in ctx.captured_queries]  # before the next request clears them
     started, cpu = time.perf_counter(), time.process_time()
     for _ in range(args.n):
         call()
@@ -92,9 +93,9 @@ def main() -> None:
     took = (time.perf_counter() - started) / args.n * 1000
     print(f"{path}: HTTP {status}, {cpu_ms:.2f} ms CPU per request, {plain:.2f} ms wall "
           f"(a busy machine stretches wall time), {took:.2f} ms profiled, "
-          f"{len(ctx.captured_queries)} queries")  # fmt: skip
-    for q in ctx.captured_queries:
-        print("   ", q["sql"][:160])
+          f"{len(queries)} queries")  # fmt: skip
+    for sql in queries:
+        print("   ", sql[:160])
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)

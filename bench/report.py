@@ -301,6 +301,18 @@ def markdown(report: dict[str, Any], out_dir: Path, stem: str) -> str:
     notes = [row for row in report["table"] if row.get("note")]
     if notes:
         lines += ["", *[f"- **{row['name']}**: {row['note']}" for row in notes]]
+    queries = report.get("queries", {})
+    if queries:
+        lines += [
+            "",
+            "## Per request, in-process (Django's test client over the same database)",
+            "",
+            "| request | queries | Django CPU ms per request |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {q['count']} | {q.get('cpu_ms', '—')} |" for name, q in queries.items()
+        ]
     memory = report.get("memory", {})
     if memory:
         lines += ["", "## Memory", ""]
