@@ -107,6 +107,10 @@ client = Client()
 auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 probes = [("GET /healthz", "get", "/healthz", {}),
           ("GET /accounts", "get", "/api/v1/accounts", auth)]
+first = accounts[0].pk
+probes += [(f"GET {p}", "get", "/api/v1" + p.replace("{id}", str(first)), auth) for p in (
+    "/accounts/{id}", "/accounts/{id}/charges", "/accounts/{id}/bills", "/payments",
+    "/appeals")]
 users_file = os.environ.get("BENCH_USERS_FILE")
 if users_file and os.path.exists(users_file):
     me = json.loads(open(users_file).read())[0]
