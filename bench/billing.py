@@ -40,6 +40,7 @@ themselves (readings, averages, norms, recalculations) take the rest. Session 1'
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -141,7 +142,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--chunk", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2, help="connections side by side")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    figures: list[dict[str, float]] = []
     if connection.vendor != "postgresql":
         sys.exit("bench/billing.py needs PostgreSQL: set DATABASE_URL to a throw-away database")
     call_command("migrate", verbosity=0)
@@ -185,6 +188,14 @@ def main() -> None:
             flush=True,
         )
         assert result.total > Decimal(0)
+        figures.append(
+            {"accounts": size, "seed_s": round(seed, 2), "rows": rows, "run_s": round(run, 2),
+             "rows_per_s": round(rows / run), "rerun_s": round(rerun, 2),
+             "bare_s": round(bare, 3), "bare_rows_per_s": round(rows / bare),
+             "table_s": round(table, 2), "peak_rss_mb": round(peak_mb(), 1)}
+        )  # fmt: skip
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

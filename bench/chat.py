@@ -5,6 +5,10 @@
     REDIS_URL=redis://127.0.0.1:6379/0 uv run python bench/chat.py   # the Redis channel layer
     uv run python bench/chat.py --conversations 200 --rounds 3 --concurrency 8 --port 8302
 
+`bench/run.py` runs it on the production layout instead: `--database-url` (PostgreSQL,
+already migrated), `--http-port` (gunicorn: the operator's POST) and `--ws-port` (uvicorn:
+the customer's socket), with REDIS_URL set for the channel layer; then no server is started.
+
 Makes a fresh SQLite database in a temp dir with N customers, N appeals and one operator,
 starts ONE uvicorn (`config.asgi`, HTTP and /ws/) on 127.0.0.1, opens every customer's
 socket to their thread, then the operator answers each conversation through the console's
@@ -43,7 +47,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_env(db_path: Path) -> dict[str, str]:
+def server_env(db_path: Path, database_url: str = "") -> dict[str, str]:
     keep_redis = bool(os.environ.get("REDIS_URL"))
     env = {
         k: v
@@ -53,7 +57,7 @@ def server_env(db_path: Path) -> dict[str, str]:
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"sqlite:///{db_path}",
+        DATABASE_URL=database_url or f"sqlite:///{db_path}",
         DJANGO_DEBUG="false",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
@@ -139,12 +143,18 @@ def percentile(values: list[float], q: int) -> float:
 
 
 async def run(
-    port: int, data: dict[str, Any], rounds: int, concurrency: int, timeout: float
+    port: int,
+    data: dict[str, Any],
+    rounds: int,
+    concurrency: int,
+    timeout: float,
+    ws_port: int = 0,
 ) -> dict[str, Any]:
     import httpx
     import websockets
 
     base = f"http://127.0.0.1:{port}"
+    ws_port = ws_port or port
     name = data["cookie_name"]
     deadline = time.monotonic() + 30
     async with httpx.AsyncClient(base_url=base, timeout=10) as probe:
@@ -172,7 +182,7 @@ async def run(
     listeners = []
     for c in data["customers"]:
         ws = await websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/appeals/{c['appeal']}/",
+            f"ws://127.0.0.1:{ws_port}/ws/appeals/{c['appeal']}/",
             additional_headers={"Cookie": f"{name}={c['session']}", "Origin": base},
             open_timeout=10,
         )
@@ -182,6 +192,7 @@ async def run(
         listeners.append(asyncio.create_task(listen(ws)))
 
     latencies: list[float] = []
+    posted: list[float] = []  # the operator's POST alone (its answer, not the socket)
     errors = 0
     cookies = {name: data["operator_session"]}
     async with httpx.AsyncClient(base_url=base, timeout=10, cookies=cookies) as operator:
@@ -201,6 +212,7 @@ async def run(
                     data={"body": token, "csrfmiddlewaretoken": csrf},
                     headers={"X-Requested-With": "fetch", "X-CSRFToken": csrf, "Referer": base},
                 )
+                posted.append((time.perf_counter() - started) * 1000)
                 if response.status_code != 201:
                     errors += 1
                     return
@@ -229,6 +241,9 @@ async def run(
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "max_ms": round(max(latencies), 2) if latencies else float("nan"),
+        "latencies_ms": [round(x, 2) for x in latencies],
+        "post_p50_ms": round(percentile(posted, 50), 2) if posted else float("nan"),
+        "post_p95_ms": round(percentile(posted, 95), 2) if posted else float("nan"),
     }
 
 
@@ -241,19 +256,27 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="loopback port (default: free)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per message")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
+    parser.add_argument("--database-url", default="", help="a migrated database (PostgreSQL)")
+    parser.add_argument("--http-port", type=int, default=0, help="a running WSGI server")
+    parser.add_argument("--ws-port", type=int, default=0, help="a running ASGI server (/ws/)")
+    parser.add_argument("--json", type=Path, help="also write the result to this file")
     args, _unknown = parser.parse_known_args()
     rounds = args.rounds or (1 if args.quick else 5)
 
     with tempfile.TemporaryDirectory(prefix="abonent-chat-") as tmp:
-        env = server_env(Path(tmp) / "chat.sqlite3")
+        env = server_env(Path(tmp) / "chat.sqlite3", args.database_url)
         print(f"preparing {args.conversations} conversations in {tmp} …", flush=True)
         data = prepare(env, args.conversations)
-        port = args.port or free_port()
-        proc = start_server(port, env)
+        external = bool(args.http_port and args.ws_port)
+        port = args.http_port if external else args.port or free_port()
+        proc = None if external else start_server(port, env)
         try:
-            result = asyncio.run(run(port, data, rounds, args.concurrency, args.timeout))
+            result = asyncio.run(
+                run(port, data, rounds, args.concurrency, args.timeout, args.ws_port)
+            )
         finally:
-            stop_server(proc)
+            if proc is not None:
+                stop_server(proc)
 
     layer = data["channel_layer"]
     print(
@@ -273,8 +296,10 @@ def main() -> int:
             "load_average_at_start": round(os.getloadavg()[0], 2),
         },
         "config": {
-            "server": "uvicorn (one process, HTTP and /ws/)",
-            "database": "sqlite",
+            "server": "gunicorn (HTTP) + uvicorn (/ws/)"
+            if external
+            else "uvicorn (one process, HTTP and /ws/)",
+            "database": args.database_url.split(":", 1)[0] if args.database_url else "sqlite",
             "channel_layer": layer,
             "conversations": args.conversations,
             "rounds": rounds,
@@ -282,6 +307,8 @@ def main() -> int:
         },
         "result": result,
     }
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
     if not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)
         day = datetime.now(tz=UTC).date().isoformat()

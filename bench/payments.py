@@ -11,6 +11,15 @@ demo customer, then the card is entered on the sandbox's hosted page; the acquir
 payment succeeded and queues its notification. Measured per payment, from the database:
 BankNotification.created_at (the acquirer's notification is born) → the ledger entry's `at`
 (our webhook posted the payment: the balance changed). Traffic only goes to loopback.
+
+Two figures: «sent → balance» starts when the acquirer sends the notification (the delivery
+job's start, BankNotification.delivered_at) — the part that is ours: the webhook checks the
+signature, settles the payment and posts it to the ledger in the request; «born → balance»
+adds the acquirer's own delivery queue (the job on the broker: Redis in production, a SQLite
+file polled every second embedded).
+
+`bench/run.py` runs it on the production layout: `--site` (a running gunicorn whose Celery
+worker uses Redis) and `--database-url` (its PostgreSQL); then nothing is started here.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,7 +63,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100, help="payments (100)")
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--site", default="", help="a running server (http://127.0.0.1:PORT)")
+    parser.add_argument("--database-url", default="", help="its PostgreSQL database")
+    parser.add_argument("--json", type=Path, help="also write the result to this file")
     args = parser.parse_args()
+    if args.site:
+        since = datetime.now(tz=UTC)
+        run(args.site, args.n)
+        rows, undelivered = pg_rows(args.database_url, since)
+        return report(args, rows, undelivered, layout="gunicorn + Celery on Redis, PostgreSQL")
     with tempfile.TemporaryDirectory(prefix="abonent-paybench-") as tmp:
         db = Path(tmp) / "bench.sqlite3"
         port = free_port()
@@ -97,7 +115,7 @@ def main() -> int:
             stop_server(web)
         con = sqlite3.connect(db)
         rows = con.execute(
-            """SELECT n.created_at, MIN(l.at) FROM sandbox_bank_banknotification n
+            """SELECT n.created_at, n.delivered_at, MIN(l.at) FROM sandbox_bank_banknotification n
                JOIN sandbox_bank_bankpayment b ON b.id = n.payment_id
                JOIN json_each(b.metadata) m ON m.key = 'abonent_payment_id'
                JOIN billing_ledgerentry l ON l.source_ref LIKE 'payment:' || m.value || ':%'
@@ -106,35 +124,73 @@ def main() -> int:
         undelivered = con.execute(
             "SELECT COUNT(*) FROM sandbox_bank_banknotification WHERE delivered_at IS NULL"
         ).fetchone()[0]
-    lat = sorted(
-        (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() * 1000
-        for a, b in rows
-    )
-    if not lat:
-        print("no payment reached the ledger", file=sys.stderr)
-        return 1
-    result = {
-        "payments": args.n,
-        "posted": len(lat),
-        "undelivered_notifications": undelivered,
+    parsed = [tuple(datetime.fromisoformat(x) if x else None for x in row) for row in rows]
+    return report(args, parsed, undelivered, layout="gunicorn + solo Celery worker, SQLite")
+
+
+def pg_rows(database_url: str, since: datetime) -> tuple[list[tuple[Any, ...]], int]:
+    import psycopg
+
+    with psycopg.connect(database_url) as con:
+        rows = con.execute(
+            """SELECT n.created_at, n.delivered_at, MIN(l.at) FROM sandbox_bank_banknotification n
+               JOIN sandbox_bank_bankpayment b ON b.id = n.payment_id
+               JOIN billing_ledgerentry l
+                 ON l.source_ref LIKE 'payment:' || (b.metadata->>'abonent_payment_id') || ':%%'
+               WHERE n.kind = 'payment.succeeded' AND n.created_at >= %s
+               GROUP BY n.id, n.created_at, n.delivered_at""",
+            [since],
+        ).fetchall()
+        undelivered = con.execute(
+            "SELECT COUNT(*) FROM sandbox_bank_banknotification"
+            " WHERE delivered_at IS NULL AND created_at >= %s",
+            [since],
+        ).fetchone()
+    return rows, int(undelivered[0] if undelivered else 0)
+
+
+def figures(lat: list[float]) -> dict[str, float]:
+    lat = sorted(lat)
+    return {
         "p50_ms": round(percentile(lat, 50), 1),
         "p95_ms": round(percentile(lat, 95), 1),
         "p99_ms": round(percentile(lat, 99), 1),
         "max_ms": round(lat[-1], 1),
         "mean_ms": round(statistics.fmean(lat), 1),
     }
+
+
+def report(
+    args: argparse.Namespace, rows: list[tuple[Any, ...]], undelivered: int, layout: str
+) -> int:
+    born = [(c - a).total_seconds() * 1000 for a, _b, c in rows]
+    sent = [(c - b).total_seconds() * 1000 for _a, b, c in rows if b is not None]
+    if not born:
+        print("no payment reached the ledger", file=sys.stderr)
+        return 1
+    result: dict[str, Any] = {
+        "payments": args.n,
+        "posted": len(born),
+        "undelivered_notifications": undelivered,
+        "layout": layout,
+        **figures(born),
+        "sent_to_balance": figures(sent) if sent else {},
+    }
     print(json.dumps(result, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    lat = born
     if not args.no_save:
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"{datetime.now(tz=UTC).date().isoformat()}-payments.json"
-        report = {
+        saved = {
             "at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
             "commit": git_commit(),
             "cores": os.cpu_count(),
             "load_average_at_end": round(os.getloadavg()[0], 2),
             "result": result,
         }
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        out.write_text(json.dumps(saved, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"written {out.relative_to(ROOT)}")
     return 0 if len(lat) == args.n else 1
 

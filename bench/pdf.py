@@ -14,6 +14,7 @@ explains). Pinned to one CPU when the OS allows, so "per core" means one core.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -142,6 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=300)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -160,6 +162,17 @@ def main() -> None:
     print(f"bill PDF, whole path    : {bills:7.1f} /s  (median {bill_ms:.2f} ms)  N={args.n}")
     print(f"bill / one-line ratio   : {bills / base:.0%}")
     print(f"same bill via sys_inputs: {via_inputs:7.1f} /s  (median {via_inputs_ms:.2f} ms)")
+    if args.json:
+        figures = {
+            "bills": args.n,
+            "bills_per_s": round(bills, 1),
+            "bill_ms": round(bill_ms, 2),
+            "one_line_per_s": round(base, 1),
+            "one_line_ms": round(base_ms, 2),
+            "qr_per_s": round(qr_rate, 1),
+            "sys_inputs_per_s": round(via_inputs, 1),
+        }
+        args.json.write_text(json.dumps(figures, indent=1))  # fmt: skip
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for i in range(3):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
 from abonent.appeals.models import Side
+from abonent.core.channels import group_send
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def broadcast(appeal_id: int, payload: dict[str, Any], *, internal: bool = False
     sides = [Side.OPERATOR] if internal else [Side.CUSTOMER, Side.OPERATOR]
     try:
         for side in sides:
-            async_to_sync(layer.group_send)(
-                appeal_group(appeal_id, side), {"type": "appeal.event", "payload": payload}
+            group_send(
+                layer, appeal_group(appeal_id, side), {"type": "appeal.event", "payload": payload}
             )
     except Exception:  # the message is stored: a client catches up on reconnect
         log.warning("appeal %s: live delivery failed", appeal_id, exc_info=True)
@@ -78,7 +78,8 @@ def user_event(user_id: int, payload: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
+        group_send(
+            layer,
             f"user.{user_id}",
             {  # the group of abonent.web.consumers
                 "type": "user.event",

@@ -33,12 +33,12 @@ def _accounts(user: Any, n: int) -> list[Any]:
 
 
 @pytest.mark.parametrize("n", [1, 3])
-def test_summary_takes_three_queries_whatever_the_number(
+def test_summary_takes_two_queries_whatever_the_number(
     customer: Any, django_assert_num_queries: Any, n: int
 ) -> None:
     _accounts(customer, n)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         summary = selectors.accounts_summary(user=customer, today=NOV)
 
     assert len(summary) == n
