@@ -376,3 +376,40 @@ def live_url(live_server: Any) -> Callable[[str], str]:
         return f"{live_server.url}{path}"
 
     return url
+
+
+@pytest.fixture
+def asgi_url(transactional_db: None) -> Iterator[str]:
+    """config.asgi (HTTP + WebSockets) under uvicorn in a thread, on a free loopback port."""
+    import asyncio
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from django.db import connections
+
+    from config.asgi import application
+
+    # The server's request threads come and go: they must not keep persistent connections
+    # (PostgreSQL would refuse to drop the test database at the end).
+    db_settings = connections.settings["default"]
+    max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    db_settings["CONN_MAX_AGE"] = max_age

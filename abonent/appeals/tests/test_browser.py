@@ -4,15 +4,9 @@ reload. Both talk to one uvicorn (HTTP and /ws/) that the test starts on loopbac
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from django.contrib.auth import get_user_model
 
 from abonent.accounts.management.commands.seed_demo import (
@@ -25,47 +19,9 @@ from abonent.accounts.tests.factories import make_branch
 from abonent.appeals import services
 from abonent.appeals.models import Appeal, AppealStatus
 from abonent.appeals.tests.factories import image_bytes, make_category
+from abonent.core.tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def asgi_url(transactional_db: None) -> Iterator[str]:
-    """config.asgi (HTTP + WebSockets) under uvicorn in a thread, on a free loopback port."""
-    from django.db import connections
-
-    from config.asgi import application
-
-    # The server's request threads come and go: they must not keep persistent connections
-    # (PostgreSQL would refuse to drop the test database at the end).
-    db_settings = connections.settings["default"]
-    max_age = db_settings.get("CONN_MAX_AGE", 0)
-    db_settings["CONN_MAX_AGE"] = 0
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    db_settings["CONN_MAX_AGE"] = max_age
-
-
-def sign_in(page: Any, base: str, phone: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.locator("input[name=username]").fill(phone)
-    page.locator("input[name=password]").fill(password)
-    page.locator("input[name=password]").press("Enter")
-    page.wait_for_url(f"{base}/")
 
 
 def test_customer_sees_the_operators_answer_live(

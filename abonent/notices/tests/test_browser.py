@@ -8,18 +8,12 @@ HTTP, so it needs a threaded WSGI server); the live part against one uvicorn (HT
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pymupdf
 import pytest
-import uvicorn
 from django.core.management import call_command
 
 from abonent.accounts.management.commands.seed_demo import (
@@ -30,47 +24,11 @@ from abonent.accounts.management.commands.seed_demo import (
 )
 from abonent.accounts.models import PersonalAccount
 from abonent.billing.models import Service
+from abonent.core.tests.browser import sign_in
 from abonent.notices.models import Notification, Outage
 from abonent.payments.models import Payment, SavedCard
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def asgi_url(transactional_db: None) -> Iterator[str]:
-    """config.asgi (HTTP + WebSockets) under uvicorn in a thread, on a free loopback port."""
-    from django.db import connections
-
-    from config.asgi import application
-
-    db_settings = connections.settings["default"]
-    max_age = db_settings.get("CONN_MAX_AGE", 0)
-    db_settings["CONN_MAX_AGE"] = 0
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    db_settings["CONN_MAX_AGE"] = max_age
-
-
-def sign_in(page: Any, base: str, phone: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.locator("input[name=username]").fill(phone)
-    page.locator("input[name=password]").fill(password)
-    page.locator("input[name=password]").press("Enter")
-    page.wait_for_url(f"{base}/")
 
 
 def test_receipts_news_and_a_live_outage_for_the_demo_customer(
