@@ -8,10 +8,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.urls import register_converter
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _not_a_bool(value: object) -> object:
+    # JSON `true` is not an id, though lax validation would take it for 1.
+    if isinstance(value, bool):
+        raise ValueError("not an id")
+    return value
+
+
+Id = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=1, le=MAX_ID)]
 
 
 class IdConverter:

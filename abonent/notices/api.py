@@ -6,6 +6,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import BaseModel
 
 from abonent.core import clock
 from abonent.core.http import client_ip
@@ -116,7 +117,7 @@ def notifications_read(request: HttpRequest, notification_id: int) -> Any:
 # ---------------------------------------------------------------- settings
 
 
-class QuietHours(Schema):
+class QuietHours(BaseModel):  # a plain model: Ninja's Schema would read a list as defaults
     enabled: bool = True
     start: str = Field("22:00", description="Начало, местное время филиала, ЧЧ:ММ")
     end: str = Field("08:00", description="Конец, ЧЧ:ММ")

@@ -145,3 +145,31 @@ def test_every_operation_documents_its_errors_in_one_shape(owner: Client) -> Non
     }
     bills = schema["paths"]["/api/v1/accounts/{account_id}/bills"]["get"]["responses"]
     assert bills["404"]["content"]["application/json"]["schema"] == error_ref
+
+
+# ---------------------------------------------------------------- found by the fuzzer (CI)
+
+
+def test_json_true_is_not_an_id(owner: Client, world: World) -> None:
+    # lax validation took `true` for the id 1
+    appeal_id = world.owner.ids["appeal_id"]
+
+    response = owner.post(
+        f"/api/v1/appeals/{appeal_id}/read", {"last_id": True}, content_type="application/json"
+    )
+
+    assert list(_error(response, 422, "validation_error")["fields"]) == ["last_id"]
+
+
+def test_quiet_hours_as_a_list_is_refused_and_changes_nothing(owner: Client) -> None:
+    # Ninja's Schema read any object, a list included, as a model with its defaults
+    before = owner.get("/api/v1/me/notification-settings").json()
+
+    response = owner.put(
+        "/api/v1/me/notification-settings",
+        {"quiet_hours": [None, None]},
+        content_type="application/json",
+    )
+
+    assert list(_error(response, 422, "validation_error")["fields"]) == ["quiet_hours"]
+    assert owner.get("/api/v1/me/notification-settings").json() == before
