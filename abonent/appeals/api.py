@@ -13,7 +13,7 @@ from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from abonent.appeals import selectors, services, uploads
-from abonent.appeals.models import Appeal, AppealStatus, Message, Side
+from abonent.appeals.models import Appeal, AppealStatus, Side
 from abonent.appeals.responses import attachment_response
 from abonent.core import clock
 from abonent.core.errors import ValidationFailed
@@ -239,8 +239,7 @@ def message_create(
         now=clock.now(),
         ip=client_ip(request),
     )
-    fresh = Message.objects.prefetch_related("attachments").select_related("author")
-    return Status(201, selectors.message_payload(fresh.get(pk=message.pk)))
+    return Status(201, selectors.message_payload_fresh(message_id=message.pk))
 
 
 class ReadIn(Schema):

@@ -193,6 +193,12 @@ def author_label(message: Message) -> str:
     return _("Вы")
 
 
+def message_payload_fresh(*, message_id: int) -> dict[str, Any]:
+    """The payload of a message just written, read back with its author and attachments."""
+    fresh = Message.objects.select_related("author").prefetch_related("attachments")
+    return message_payload(fresh.get(pk=message_id))
+
+
 def message_payload(message: Message) -> dict[str, Any]:
     """A message as the thread's sockets and the API show it."""
     return {

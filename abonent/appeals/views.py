@@ -35,9 +35,9 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def message_json(message: Message) -> JsonResponse:
-    fresh = Message.objects.select_related("author").prefetch_related("attachments")
     return JsonResponse(
-        {"ok": True, "message": selectors.message_payload(fresh.get(pk=message.pk))}, status=201
+        {"ok": True, "message": selectors.message_payload_fresh(message_id=message.pk)},
+        status=201,
     )
 
 
