@@ -272,7 +272,7 @@ def _chunk_run(
         # KEY SHARE: chunks run side by side, progress updates pass, closing waits.
         lock = " FOR KEY SHARE" if is_postgres() else ""
         cursor.execute(
-            f"SELECT status, run_id FROM billing_billingperiod WHERE id = %s{lock}",  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+            f"SELECT status, run_id FROM billing_billingperiod WHERE id = %s{lock}",  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
             [period.pk],
         )
         status, current = cursor.fetchone()
@@ -408,7 +408,7 @@ def _readings_sql(*, month: date, meters: str) -> str:
     ) w
   ) v
   GROUP BY v.meter_id, v.meters, v.month
-  HAVING COUNT(DISTINCT v.reading_meter) = v.meters"""  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+  HAVING COUNT(DISTINCT v.reading_meter) = v.meters"""  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
 
 
 def _stage_readings(cursor: Any, *, month: date, low: int, high: int) -> None:
@@ -445,7 +445,7 @@ def _lines_cte(
     reading_filter = ""
     if with_reading:
         reading_filter = (
-            " AND s.metered AND EXISTS (SELECT 1 FROM meters_meter m2"  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+            " AND s.metered AND EXISTS (SELECT 1 FROM meters_meter m2"  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
             " JOIN meters_reading r2 ON r2.meter_id = m2.id"
             f" WHERE m2.account_id = a.id AND m2.service_id = s.id AND m2.status = 'working'"
             f" AND r2.month = {m} AND r2.status = 'accepted')"
@@ -518,7 +518,7 @@ lines AS (
       ELSE COALESCE(norm, 0) * CASE WHEN norm_basis = 'area' THEN area ELSE residents END
     END AS raw_volume
   FROM s3
-)"""  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+)"""  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
 
 
 def _recalc_select(*, month: date) -> str:
@@ -552,7 +552,7 @@ FROM gaps g
 JOIN earlier e ON e.account_id = g.account_id AND e.service_id = g.service_id
   AND e.for_month > g.prev_month AND e.for_month < {m}
 WHERE e.was_average = 1
-)"""  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+)"""  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
 
 
 def _reason_parts() -> tuple[str, str]:
@@ -603,7 +603,7 @@ SELECT account_id, service_id, for_month, share6 - v, unit, COALESCE(price_then,
        %s || {month_label("for_month")} || %s
 FROM (SELECT z.*, ROUND(CASE WHEN share < 0 THEN 0 ELSE share END, 6) AS share6
       FROM recalc z) q
-WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
                 [branch.pk, low, high, low, high, branch.pk, branch.pk, before, after],
             )
             cursor.execute(
@@ -613,7 +613,7 @@ WHERE share6 <> v OR ROUND(share6 * COALESCE(price_then, 0), 2) <> a""",  # noqa
             )
             if not cursor.fetchone()[0]:  # a first run of the chunk: nothing to merge with
                 cursor.execute(
-                    f"INSERT INTO billing_charge ({CHARGE_COLUMNS})"  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+                    f"INSERT INTO billing_charge ({CHARGE_COLUMNS})"  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
                     f" SELECT account_id, service_id, {period.pk}, for_month, volume, unit,"
                     " tariff, method, amount, is_recalculation, reason FROM run_lines"
                 )
@@ -639,7 +639,7 @@ WHERE (billing_charge.volume, billing_charge.unit, billing_charge.tariff,
        billing_charge.method, billing_charge.amount, billing_charge.is_recalculation,
        billing_charge.reason)
   IS DISTINCT FROM (EXCLUDED.volume, EXCLUDED.unit, EXCLUDED.tariff, EXCLUDED.method,
-                    EXCLUDED.amount, EXCLUDED.is_recalculation, EXCLUDED.reason)"""  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+                    EXCLUDED.amount, EXCLUDED.is_recalculation, EXCLUDED.reason)"""  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
                 )
                 cursor.execute(
                     """DELETE FROM billing_charge c
@@ -656,7 +656,7 @@ WHERE c.period_id = %s AND c.account_id >= %s AND c.account_id < %s
             cursor.execute("DROP TABLE run_lines, run_rd, run_mt")
             return int(lines), int(recalcs)
         cursor.execute(
-            f"{lines_cte}\n"  # nosec B608 — internal identifiers and dates; values bound
+            f"{lines_cte}\n"  # internal identifiers and dates; values bound  # nosec B608
             "SELECT account_id, service_id, unit, price, method, raw_volume FROM lines",
             params,
         )
@@ -712,7 +712,7 @@ WHERE c.period_id = %s AND c.account_id >= %s AND c.account_id < %s
 def _insert(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
     if rows:
         marks = ", ".join(["%s"] * 11)
-        sql = f"INSERT INTO billing_charge ({CHARGE_COLUMNS}) VALUES ({marks})"  # noqa: S608  # nosec B608 — internal identifiers and dates; values bound
+        sql = f"INSERT INTO billing_charge ({CHARGE_COLUMNS}) VALUES ({marks})"  # noqa: S608 — internal identifiers and dates; values bound  # nosec B608
         cursor.executemany(sql, rows)
 
 
