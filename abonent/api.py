@@ -44,7 +44,19 @@ class ObjectBodyParser(Parser):
         # (no META): those are scalars. Only the body of a real request must be an object.
         if request.META.get("REQUEST_METHOD") and not isinstance(data, dict):
             raise ValueError("the JSON body is not an object")
+        if _has_nul(data):  # PostgreSQL text cannot hold it: refuse it here, not with a 500
+            raise ValueError("the JSON body has a NUL character")
         return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 ERROR_SCHEMA = {

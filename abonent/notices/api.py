@@ -6,7 +6,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from abonent.core import clock
 from abonent.core.http import client_ip
@@ -118,6 +118,8 @@ def notifications_read(request: HttpRequest, notification_id: int) -> Any:
 
 
 class QuietHours(BaseModel):  # a plain model: Ninja's Schema would read a list as defaults
+    model_config = ConfigDict(strict=True)  # JSON: `0` is not `false`
+
     enabled: bool = True
     start: str = Field("22:00", description="Начало, местное время филиала, ЧЧ:ММ")
     end: str = Field("08:00", description="Конец, ЧЧ:ММ")

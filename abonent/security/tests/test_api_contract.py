@@ -173,3 +173,25 @@ def test_quiet_hours_as_a_list_is_refused_and_changes_nothing(owner: Client) -> 
 
     assert list(_error(response, 422, "validation_error")["fields"]) == ["quiet_hours"]
     assert owner.get("/api/v1/me/notification-settings").json() == before
+
+
+def test_a_nul_character_in_a_json_body_is_a_400_not_a_500(owner: Client) -> None:
+    # PostgreSQL text cannot hold NUL: psycopg raised DataError (a 500) on POST /cards
+    response = owner.post(
+        "/api/v1/cards", '{"title": "a\\u0000b"}', content_type="application/json"
+    )
+
+    _error(response, 400, "bad_request")
+
+
+def test_quiet_hours_enabled_must_be_a_boolean(owner: Client) -> None:
+    before = owner.get("/api/v1/me/notification-settings").json()
+
+    response = owner.put(
+        "/api/v1/me/notification-settings",
+        {"quiet_hours": {"enabled": 0, "start": "22:00", "end": "08:00"}},
+        content_type="application/json",
+    )
+
+    assert _error(response, 422, "validation_error")["fields"]
+    assert owner.get("/api/v1/me/notification-settings").json() == before
