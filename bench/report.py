@@ -334,10 +334,19 @@ def markdown(report: dict[str, Any], out_dir: Path, stem: str) -> str:
         ]
     explain = report.get("explain", [])
     if explain:
-        lines += ["", "## Access paths (EXPLAIN on the run's data)", ""]
+        big = sum(1 for e in explain if e["seq_scan"])
         lines += [
-            f"- {'**seq scan**' if e['seq_scan'] else 'index'} — `{e['sql'][:140]}` → "
-            f"{e['plan'][:160]}"
+            "",
+            "## Access paths (EXPLAIN on the run's data)",
+            "",
+            f"{len(explain)} distinct statements of the probed requests; {big} scan a table of "
+            "over 10,000 rows sequentially (sequential scans of small tables are the "
+            "planner's right choice).",
+            "",
+        ]
+        lines += [
+            f"- {'**seq scan of a big table**' if e['seq_scan'] else 'ok'} — "
+            f"`{' '.join(e['sql'].split())[:140]}` → {e['plan'][:160]}"
             for e in explain
         ]
     lines += ["", "## PostgreSQL settings of the run", ""]

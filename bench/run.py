@@ -721,7 +721,7 @@ class Run:
             other = r["/api/v1/accounts"]["rps"]
             self.row(
                 f"{kind} against gunicorn ({self.args.workers} workers each)",
-                short=f"{kind} ÷ gunicorn",
+                short=f"{kind} vs gunicorn"[:16],
                 result=f"/healthz {r['/healthz']['rps']:,.0f} vs "
                 f"{runs['gunicorn']['/healthz']['rps']:,.0f} req/s; /accounts {other:,.0f} vs "
                 f"{g:,.0f} req/s",
