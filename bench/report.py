@@ -332,6 +332,20 @@ def markdown(report: dict[str, Any], out_dir: Path, stem: str) -> str:
             f"{g['rerun_s']:.1f} | {g['bare_s']:.2f} | {g['table_s']:.1f} | {g['peak_rss_mb']} |"
             for g in growth
         ]
+    fanout = report["figures"].get("notices", {}).get("sizes", [])
+    if fanout:
+        lines += [
+            "",
+            "## Outage fan-out by size",
+            "",
+            "| recipients | notices + deliveries s | notices/s | bare INSERT s | ratio |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {s['recipients']:,} | {s['seconds']:.2f} | {s['per_s']:,} | "
+            f"{s['bulk_insert_s']:.2f} | {s['bulk_insert_s'] / s['seconds']:.0%} |"
+            for s in fanout
+        ]
     explain = report.get("explain", [])
     if explain:
         big = sum(1 for e in explain if e["seq_scan"])

@@ -28,6 +28,7 @@ from abonent.billing.selectors import (
     charges_breakdown,
     charges_history,
 )
+from abonent.core import sql
 from abonent.core.errors import NotFound
 
 
@@ -162,7 +163,7 @@ def accounts_summary(*, user: Any, today: date | None = None) -> list[AccountSum
         valid = "x.valid_from <= %s AND (x.valid_to IS NULL OR x.valid_to > %s)"
         day = connection.ops.adapt_datefield_value(today)
         params = [day, day]
-    sql = _SUMMARY_SQL.format(
+    statement = _SUMMARY_SQL.format(
         link=AccountLink._meta.db_table,
         account=PersonalAccount._meta.db_table,
         address=Address._meta.db_table,
@@ -172,7 +173,7 @@ def accounts_summary(*, user: Any, today: date | None = None) -> list[AccountSum
         valid=valid,
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, getattr(user, "pk", None)])
+        cursor.execute(statement, [*params, getattr(user, "pk", None)])
         rows = cursor.fetchall()
     links: dict[int, tuple[Any, ...]] = {}
     receives: dict[int, list[Service]] = {}
@@ -217,15 +218,34 @@ def accounts_summary(*, user: Any, today: date | None = None) -> list[AccountSum
     return result
 
 
+# The access check of every per-ЛС request: one statement written once (see core/sql.py).
+_LINK_FOR_USER = (
+    f"SELECT {sql.columns(AccountLink, 'l')}, {sql.columns(PersonalAccount, 'a')}, "  # noqa: S608 — column lists from model metadata; values bound  # nosec B608
+    f"{sql.columns(Address, 'ad')}, {sql.columns(Branch, 'b')} "
+    f"FROM {sql.table(AccountLink)} l "
+    f"JOIN {sql.table(PersonalAccount)} a ON a.id = l.account_id "
+    f"JOIN {sql.table(Address)} ad ON ad.id = a.address_id "
+    f"JOIN {sql.table(Branch)} b ON b.id = a.branch_id "
+    "WHERE l.user_id = %s AND l.account_id = %s"
+)
+
+
 def account_link_for_user(*, user: Any, account_id: int) -> AccountLink:
     """The customer's link to this ЛС; NotFound (404) for an ЛС they have not linked."""
-    link = (
-        AccountLink.objects.filter(user=user, account_id=account_id)
-        .select_related("account__address", "account__branch")
-        .first()
+    rows = sql.fetch(
+        _LINK_FOR_USER,
+        [getattr(user, "pk", None), account_id],
+        AccountLink,
+        PersonalAccount,
+        Address,
+        Branch,
     )
-    if link is None:
+    if not rows:
         raise NotFound(_("Лицевой счёт не найден."), code="account_not_found")
+    link, account, address, branch = rows[0]
+    PersonalAccount.address.field.set_cached_value(account, address)
+    PersonalAccount.branch.field.set_cached_value(account, branch)
+    AccountLink.account.field.set_cached_value(link, account)
     return link
 
 

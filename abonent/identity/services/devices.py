@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from abonent.core import sql
 from abonent.core.errors import (
     DomainError,
     NotAuthenticated,
@@ -115,15 +116,23 @@ def device_open_app(
     return device, token
 
 
+# Every API request of an app runs this: one statement written once (see core/sql.py).
+_BY_TOKEN = (
+    f"SELECT {sql.columns(Device, 'd')}, {sql.columns(User, 'u')} "  # noqa: S608 — column lists from model metadata; values bound  # nosec B608
+    f"FROM {sql.table(Device)} d JOIN {sql.table(User)} u ON u.id = d.user_id "
+    "WHERE d.token_hash = %s AND d.revoked_at IS NULL AND d.expires_at > %s"
+)
+
+
 def device_by_token(*, token: str, now: datetime) -> Device | None:
     """The live device for a bearer token; sliding expiry is refreshed at most hourly."""
-    device = (
-        Device.objects.select_related("user")
-        .filter(token_hash=_hash_secret(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
-    if device is None or not device.user.is_active:
+    rows = sql.fetch(_BY_TOKEN, [_hash_secret(token), now], Device, User)
+    if not rows:
         return None
+    device, user = rows[0]
+    if not user.is_active:
+        return None
+    Device.user.field.set_cached_value(device, user)
     if now - device.last_seen_at > timedelta(hours=1):
         device.last_seen_at = now
         device.expires_at = now + timedelta(days=settings.DEVICE_TOKEN_IDLE_DAYS)

@@ -31,10 +31,12 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from abonent.accounts.models import AccountLink, Branch, PersonalAccount
 from abonent.billing.models import BillingPeriod, PeriodStatus
+from abonent.core import sql
 from abonent.core.errors import Conflict, NotFound, ValidationFailed
 from abonent.core.services import audit_record
 from abonent.meters.models import Meter, Reading, ReadingSource, ReadingStatus
@@ -195,12 +197,42 @@ def _submit_with_retry(**kwargs: Any) -> SubmitResult:
             ) from None
 
 
+# The two reads of every submission, as statements written once (see core/sql.py).
+_LOCKED_METERS = (
+    f"SELECT {sql.columns(Meter, 'm')}, {sql.columns(PersonalAccount, 'a')}, "  # noqa: S608 — column lists from model metadata; values bound  # nosec B608
+    f"{sql.columns(Branch, 'b')} FROM {sql.table(Meter)} m "
+    f"JOIN {sql.table(PersonalAccount)} a ON a.id = m.account_id "
+    f"JOIN {sql.table(Branch)} b ON b.id = a.branch_id WHERE m.id IN ({{ids}}){{owner}} "
+    "ORDER BY m.id{lock}"
+)
+_OWNED = (
+    f" AND EXISTS (SELECT 1 FROM {sql.table(AccountLink)} l "  # noqa: S608 — column lists from model metadata; values bound  # nosec B608
+    "WHERE l.account_id = m.account_id AND l.user_id = %s)"
+)
+_HISTORY = (
+    f"SELECT {sql.columns(Reading, 'r')} FROM {sql.table(Reading)} r "  # noqa: S608 — column lists from model metadata; values bound  # nosec B608
+    "WHERE r.meter_id IN ({ids}) AND r.status = %s AND r.month <= %s AND r.month >= %s "
+    "ORDER BY r.month DESC"
+)
+
+
 def _locked_meters(*, ids: list[int], owner: Any | None) -> dict[int, Meter]:
-    qs = Meter.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+    """The meters locked in id order (no deadlock between two submissions of the same
+    meters), each with its ЛС and branch; a meter of somebody else's ЛС is not found."""
+    wanted = sorted(set(ids))
+    lock = " FOR UPDATE OF m" if connection.features.has_select_for_update_of else ""
+    statement = _LOCKED_METERS.format(
+        ids=", ".join(["%s"] * len(wanted)), owner=_OWNED if owner is not None else "", lock=lock
+    )
+    params: list[Any] = [*wanted]
     if owner is not None:
-        qs = qs.filter(account__links__user=owner)
-    meters = {m.pk: m for m in qs.select_related("account__branch")}
-    if len(meters) != len(set(ids)):
+        params.append(getattr(owner, "pk", None))
+    meters = {}
+    for meter, account, branch in sql.fetch(statement, params, Meter, PersonalAccount, Branch):
+        PersonalAccount.branch.field.set_cached_value(account, branch)
+        Meter.account.field.set_cached_value(meter, account)
+        meters[meter.pk] = meter
+    if len(meters) != len(wanted):
         raise NotFound(_("Счётчик не найден."), code="meter_not_found")
     return meters
 
@@ -208,13 +240,9 @@ def _locked_meters(*, ids: list[int], owner: Any | None) -> dict[int, Meter]:
 def _history(meter_ids: list[int], *, period: date) -> dict[tuple[int, int], list[Reading]]:
     """Accepted readings up to `period` (36 months back), newest first, per meter and scale."""
     found: dict[tuple[int, int], list[Reading]] = {}
-    rows = Reading.objects.filter(
-        meter_id__in=meter_ids,
-        status=ReadingStatus.ACCEPTED,
-        month__lte=period,
-        month__gte=add_months(period, -HISTORY_MONTHS),
-    ).order_by("-month")
-    for reading in rows:
+    statement = _HISTORY.format(ids=", ".join(["%s"] * len(meter_ids)))
+    params = [*meter_ids, ReadingStatus.ACCEPTED, period, add_months(period, -HISTORY_MONTHS)]
+    for (reading,) in sql.fetch(statement, params, Reading):
         found.setdefault((reading.meter_id, reading.scale), []).append(reading)
     return found
 
