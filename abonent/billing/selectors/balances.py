@@ -6,11 +6,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db import connection
 
 from abonent.billing.models import LedgerEntry, Service
 
 ZERO = Decimal("0.00")
+# Every page with balances runs this: one statement written once (see core/sql.py for why).
+_SUMS = (
+    "SELECT e.account_id, e.service_id, s.code, s.name, s.unit, s.sort_order, SUM(e.amount) "  # noqa: S608 — table names from model metadata; values bound  # nosec B608
+    f'FROM "{LedgerEntry._meta.db_table}" e JOIN "{Service._meta.db_table}" s '
+    "ON s.id = e.service_id WHERE e.account_id IN ({ids}) "
+    "GROUP BY e.account_id, e.service_id, s.code, s.name, s.unit, s.sort_order"
+)
 
 
 @dataclass(frozen=True)
@@ -44,19 +51,9 @@ def balances_for_accounts(
     ids = list(account_ids)
     if not ids:
         return {}
-    rows = (
-        LedgerEntry.objects.filter(account_id__in=ids)
-        .values(
-            "account_id",
-            "service_id",
-            "service__code",
-            "service__name",
-            "service__unit",
-            "service__sort_order",
-        )
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_SUMS.format(ids=", ".join(["%s"] * len(ids))), ids)
+        rows = cursor.fetchall()
     found: dict[int, dict[int, tuple[int, ServiceBalance]]] = {account_id: {} for account_id in ids}
     for account_id, services in (services_by_account or {}).items():
         for service in services:
@@ -70,15 +67,18 @@ def balances_for_accounts(
                     balance=ZERO,
                 ),
             )
-    for row in rows:
-        found[row["account_id"]][row["service_id"]] = (
-            row["service__sort_order"],
+    for account_id, service_id, code, name, unit, sort_order, total in rows:
+        found[account_id][service_id] = (
+            sort_order,
             ServiceBalance(
-                service_id=row["service_id"],
-                code=row["service__code"],
-                name=row["service__name"],
-                unit=row["service__unit"],
-                balance=Decimal(row["total"] or ZERO).quantize(ZERO),
+                service_id=service_id,
+                code=code,
+                name=name,
+                unit=unit,
+                # PostgreSQL sums to a Decimal; SQLite to a float or an int.
+                balance=(
+                    total if isinstance(total, Decimal) else Decimal(str(total or 0))
+                ).quantize(ZERO),
             ),
         )
     return {
