@@ -229,9 +229,15 @@ def run(site: str, n: int) -> None:
         deadline = time.monotonic() + 60
         last = ""
         while time.monotonic() < deadline:
-            page = client.get("/api/v1/payments?limit=1000", headers=headers).json()
-            done = sum(1 for p in page["items"] if p["amount"] == "1.00" and
-                       p["status"] == "succeeded")  # fmt: skip
+            done = 0
+            for offset in range(0, n + 100, 100):  # the API pages by 100 at most
+                page = client.get(
+                    f"/api/v1/payments?limit=100&offset={offset}", headers=headers
+                ).json()
+                done += sum(1 for p in page["items"] if p["amount"] == "1.00" and
+                            p["status"] == "succeeded")  # fmt: skip
+                if len(page["items"]) < 100:
+                    break
             last = f"{done} succeeded"
             if done >= n:
                 break
