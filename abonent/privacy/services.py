@@ -151,3 +151,84 @@ def data_export_create(*, user: Any, fmt: str, now: datetime, ip: str | None) ->
     if fmt == "zip":
         return "application/zip", export_zip(export)
     return "application/json", export.json_bytes()
+
+
+# ---------------------------------------------------------------- erasure on account deletion
+
+ERASED_SUBJECT = "Обращение удалено по запросу клиента"
+# Audit details that carry personal values (the old and new name, phone or e-mail).
+_PERSONAL_AUDIT_KEYS = ("before", "after", "phone", "email", "name", "target")
+
+
+def personal_data_erase(*, user: Any, now: datetime) -> dict[str, int]:
+    """What account deletion does to the rest of a customer's data (decision 0012), in the
+    caller's transaction; the user row itself is anonymised by `identity.user_delete`.
+
+    Erased: saved cards (the acquirer's tokens) and autopay, notifications and their settings,
+    push subscriptions, callback requests, the text and files of appeals, the card digits on
+    payments, personal values in audit details, sign-in attempts under their logins.
+    Kept, depersonalised (they point at the anonymous user row): payments with their lines and
+    refunds, the ledger, readings and charges of the ЛС (money and metering records the
+    utility must keep), the appeals' dates, category, status and rating (service statistics),
+    and the audit log itself (security, AUDIT_RETENTION_DAYS)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from abonent.appeals.models import Appeal, Attachment, CallbackRequest, Message
+    from abonent.notices.models import (
+        ChannelPreference,
+        Notification,
+        NotificationSettings,
+        PushSubscription,
+    )
+    from abonent.payments.models import AutopaySetting, Payment, SavedCard
+
+    counts: dict[str, int] = {}
+    counts["autopay"], _ = AutopaySetting.objects.filter(user=user).delete()
+    counts["cards"], _ = SavedCard.objects.filter(user=user).delete()
+    counts["payments_depersonalised"] = (
+        Payment.objects.filter(user=user)
+        .exclude(card_last4="", card_brand="")
+        .update(card_last4="", card_brand="", confirmation_url="")
+    )
+    counts["notifications"], _ = Notification.objects.filter(user=user).delete()
+    NotificationSettings.objects.filter(user=user).delete()
+    ChannelPreference.objects.filter(user=user).delete()
+    counts["push"], _ = PushSubscription.objects.filter(user=user).delete()
+    counts["callbacks"], _ = CallbackRequest.objects.filter(user=user).delete()
+
+    appeals = Appeal.objects.filter(user=user)
+    files = list(
+        Attachment.objects.filter(message__appeal__in=appeals).values_list("path", flat=True)
+    )
+    Attachment.objects.filter(message__appeal__in=appeals).delete()
+    Message.objects.filter(appeal__in=appeals).update(body="")
+    counts["appeals"] = appeals.update(subject=ERASED_SUBJECT, rating_comment="", account=None)
+    counts["attachments"] = len(files)
+    if files:
+        transaction.on_commit(lambda: _files_delete(files))
+
+    scrubbed = 0
+    for entry in AuditEntry.objects.filter(subject_user_id=user.pk).exclude(data={}):
+        if any(key in entry.data for key in _PERSONAL_AUDIT_KEYS):
+            entry.data = {
+                k: ("[удалено]" if k in _PERSONAL_AUDIT_KEYS else v) for k, v in entry.data.items()
+            }
+            entry.save(update_fields=["data"])
+            scrubbed += 1
+    counts["audit_scrubbed"] = scrubbed
+
+    logins = [x for x in (user.phone, user.email) if x]
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__in=logins).delete()
+    return counts
+
+
+def _files_delete(paths: list[str]) -> None:
+    from django.core.files.storage import storages
+
+    storage = storages["private"]
+    for path in paths:
+        try:
+            storage.delete(path)
+        except OSError:
+            log.exception("erase: could not delete attachment file %s", path)
