@@ -72,7 +72,8 @@ def test_deleting_the_account_by_api_erases_the_person_and_keeps_the_money(
     assert (private_storage / attachment.path).exists()
     kept = snapshot(user, account_id)
     other_before = snapshot(other.user, other.ids["account_id"])
-    assert kept["payments"] == 2 and kept["readings"] == 2
+    assert kept["payments"] == 2
+    assert kept["readings"] == 2
 
     # when the customer deletes the account with the password
     with django_capture_on_commit_callbacks(execute=True):
@@ -98,7 +99,8 @@ def test_deleting_the_account_by_api_erases_the_person_and_keeps_the_money(
         "Удалённый",
         "",
     )
-    assert not user.is_active and not user.has_usable_password()
+    assert not user.is_active
+    assert not user.has_usable_password()
     assert user.deleted_at is not None
     assert not get_user_model().objects.filter(phone=phone).exists()  # the phone is free again
 
@@ -125,7 +127,8 @@ def test_deleting_the_account_by_api_erases_the_person_and_keeps_the_money(
     # the audit log shows the deletion, with no personal values left in it
     deletion = AuditEntry.objects.get(action="user.delete")
     assert (deletion.actor_id, deletion.subject_user_id) == (user.pk, user.pk)
-    assert deletion.data["cards"] == 1 and deletion.data["attachments"] == 1
+    assert deletion.data["cards"] == 1
+    assert deletion.data["attachments"] == 1
     change = AuditEntry.objects.get(action="user.profile_update", subject_user_id=user.pk)
     assert change.data == {"before": "[удалено]", "after": "[удалено]"}
     trail = json.dumps(
