@@ -83,12 +83,19 @@ class StaffOnlyFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "subject", "object_type", "object_id", "ip"]
+    list_display = ["at", "who", "action", "subject", "object_type", "object_id", "ip"]
     list_filter = [SubjectFilter, ActorFilter, StaffOnlyFilter, "action"]
     search_fields = ["action", "object_id", "=subject_user_id"]
     list_select_related = ["actor"]
     date_hierarchy = "at"
     show_full_result_count = False
+
+    @admin.display(description=_("кто"), ordering="actor")
+    def who(self, obj: AuditEntry) -> str:
+        if obj.actor is None:
+            return str(_("система"))
+        label = _user_label(obj.actor)
+        return f"{label} · {_('сотрудник')}" if obj.actor.is_staff else label
 
     @admin.display(description=_("чьи данные"), ordering="subject_user_id")
     def subject(self, obj: AuditEntry) -> str:

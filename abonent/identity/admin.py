@@ -44,7 +44,11 @@ class UserAdmin(AuditedAdmin):
             },
         ),
     ]
+    # Contacts are logins: they change only by the customer, with a code sent to the new one
+    # (a staff member must not be able to redirect someone's sign-in to their own phone).
     readonly_fields = [
+        "phone",
+        "email",
         "date_joined",
         "last_login",
         "consent_version",

@@ -151,6 +151,9 @@ def test_an_administrator_cannot_make_a_superuser(world: Any, admin_client_for: 
     client = admin_client_for(make_staff(roles=(roles.ADMIN,)))
     form = client.get(f"{A}/identity/user/{world.owner.user.pk}/change/").context["adminform"]
     assert "is_superuser" not in form.form.fields
+    # contacts are logins: only the customer changes them, with a code
+    assert "phone" not in form.form.fields
+    assert "email" not in form.form.fields
     assert "groups" in form.form.fields
 
 
