@@ -9,6 +9,7 @@ data belongs to every customer linked to it)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -22,9 +23,10 @@ from abonent.core.http import client_ip
 from abonent.privacy import services
 from abonent.privacy.selectors import audit_subjects
 
-# Query parameters of a change list that narrow it to a customer or an ЛС: such a listing is
-# recorded like a search.
-_NARROWING = ("user", "account", "phone", "email")
+# Query parameters of a change list that narrow it to one customer or ЛС (`user__id__exact`,
+# `account`, `notification__user__phone`…): such a listing is recorded like a search. A filter
+# by branch, status or month is not.
+_NARROWING = re.compile(r"(^|__)(user|account)(__(id|pk))?(__exact)?$|phone|email")
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -90,7 +92,7 @@ class AuditedAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         query = request.GET.get("q", "").strip()
-        narrowed = {k: v for k, v in request.GET.items() if any(word in k for word in _NARROWING)}
+        narrowed = {k: v for k, v in request.GET.items() if _NARROWING.search(k)}
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if response.status_code == 200 and changelist is not None and (query or narrowed):
             pks = [row.pk for row in changelist.result_list]

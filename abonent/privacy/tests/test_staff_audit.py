@@ -113,7 +113,14 @@ def test_a_search_records_whose_rows_it_showed_and_plain_browsing_does_not(
     client = admin_client_for(staff)
     # when the staff member browses the payments without narrowing them
     assert client.get("/admin/payments/payment/").status_code == 200
+    branch = {"meter__account__branch__id__exact": str(world.branch.pk)}
+    assert client.get("/admin/meters/reading/", branch).status_code == 200
     assert staff_rows() == []
+    # narrowing to one customer is like a search
+    by_user = {"user__id__exact": str(world.owner.user.pk)}
+    assert client.get("/admin/notices/notification/", by_user).status_code == 200
+    assert [r[0] for r in staff_rows()] == ["staff.searched"]
+    AuditEntry.objects.filter(action="staff.searched").delete()
     # and then searches by the owner's phone
     response = client.get("/admin/payments/payment/", {"q": world.owner.user.phone})
     assert response.status_code == 200
