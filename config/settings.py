@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "abonent.appeals",
     "abonent.notices",
     "abonent.documents",
+    "abonent.privacy",
 ]
 
 MIDDLEWARE = [
@@ -177,11 +178,18 @@ CELERY_BEAT_SCHEDULE = {
     # Deliveries due (retries with backoff, mornings after quiet hours, lost jobs) and the
     # day-before notices of planned outages; both are safe to run at any moment.
     "notices-deliveries-due": {"task": "abonent.notices.tasks.deliveries_due", "schedule": 30},
+    "privacy-audit-purge": {"task": "abonent.privacy.tasks.audit_purge", "schedule": 86400},
     "notices-outage-reminders": {
         "task": "abonent.notices.tasks.outage_reminders",
         "schedule": 15 * 60,
     },
 }
+
+# Personal data (decision 0012): how long the audit log is kept, how often the same staff
+# member opening the same record is written again, how many self-exports a customer gets a day.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
+AUDIT_VIEW_THROTTLE_SECONDS = env.int("AUDIT_VIEW_THROTTLE_SECONDS", default=5 * 60)
+DATA_EXPORT_MAX_PER_DAY = env.int("DATA_EXPORT_MAX_PER_DAY", default=5)
 
 # Identity
 AUTH_USER_MODEL = "identity.User"

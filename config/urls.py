@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("abonent.appeals.urls")),
     path("", include("abonent.payments.urls")),
     path("", include("abonent.notices.urls")),
+    path("", include("abonent.privacy.urls")),
 ]
 if settings.PAYMENTS_SANDBOX_ENABLED:  # the built-in test acquirer: a separate «bank»
     urlpatterns.append(

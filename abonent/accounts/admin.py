@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from abonent.accounts.models import AccountLink, Address, Branch, PersonalAccount
+from abonent.privacy.admin_audit import AuditedAdmin
 
 
 @admin.register(Branch)
@@ -17,7 +18,8 @@ class AddressAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalAccount)
-class PersonalAccountAdmin(admin.ModelAdmin):
+class PersonalAccountAdmin(AuditedAdmin):
+    audit_account_path = "pk"
     list_display = ["number", "branch", "address", "owner_name", "status"]
     list_filter = ["branch", "status"]
     search_fields = ["number", "owner_name", "address__street"]
@@ -25,6 +27,7 @@ class PersonalAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountLink)
-class AccountLinkAdmin(admin.ModelAdmin):
+class AccountLinkAdmin(AuditedAdmin):
+    audit_user_path = "user"
     list_display = ["user", "account", "label", "created_at"]
     raw_id_fields = ["user", "account"]

@@ -9,6 +9,7 @@ from abonent.appeals.models import (
     Category,
     Message,
 )
+from abonent.privacy.admin_audit import AuditedAdmin
 
 
 @admin.register(Category)
@@ -43,9 +44,10 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(AuditedAdmin):
     """Read-only here: operators work in the console (/operator/)."""
 
+    audit_user_path = "user"
     list_display = ["pk", "subject", "user", "category", "status", "deadline_at", "assignee"]
     list_filter = ["status", "category", "branch"]
     search_fields = ["subject", "user__phone", "user__last_name", "account__number"]
@@ -58,12 +60,13 @@ class AppealAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
+class CallbackRequestAdmin(AuditedAdmin):
+    audit_user_path = "user"
     list_display = ["slot_from", "slot_to", "phone", "user", "branch", "status"]
     list_filter = ["status", "branch"]
     raw_id_fields = ["user", "appeal"]
     actions = ["mark_done"]
 
-    @admin.action(description=_("Отметить: позвонили"))
+    @admin.action(description=_("Отметить: позвонили"), permissions=["change"])
     def mark_done(self, request: object, queryset: object) -> None:
         queryset.update(status="done")  # type: ignore[attr-defined]

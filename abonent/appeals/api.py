@@ -22,6 +22,7 @@ from abonent.core.ids import Id
 from abonent.core.pagination import Pagination
 from abonent.identity.api import ErrorOut
 from abonent.identity.auth import customer_auth
+from abonent.privacy.services import STAFF_VIEWED, staff_access_record_safely
 
 router = Router(tags=["Обращения"], auth=customer_auth)
 
@@ -372,4 +373,17 @@ def callback_create(request: HttpRequest, data: CallbackIn):
 )
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     attachment = selectors.attachment_for_user(user=request.user, attachment_id=attachment_id)
+    appeal = attachment.message.appeal
+    if appeal.user_id != request.user.pk:  # an operator opens a customer's file: audited
+        staff_access_record_safely(
+            actor=request.user,
+            action=STAFF_VIEWED,
+            object_type=attachment._meta.label_lower,
+            object_id=str(attachment.pk),
+            subject_user_ids=[appeal.user_id],
+            ip=client_ip(request),
+            now=clock.now(),
+            data={"via": "console", "appeal": appeal.pk},
+            throttle=True,
+        )
     return attachment_response(attachment)

@@ -27,6 +27,7 @@ from abonent.core import clock
 from abonent.core.errors import DomainError, NotFound
 from abonent.core.http import client_ip, not_found_as_404
 from abonent.payments.selectors import payment_list_for_user
+from abonent.privacy.services import STAFF_VIEWED, staff_access_record_safely
 
 QUEUE_PAGE = 50
 
@@ -86,6 +87,18 @@ def appeal_view(request: HttpRequest, appeal_id: int) -> HttpResponse:
         appeal_id=appeal_id, user=request.user, last_id=view.last_id, now=now, as_operator=True
     )
     operators = [(u.pk, u.full_name or str(u)) for u in selectors.operator_list()]
+    # The page shows the customer's ЛС, balances and payments: a staff read, audited.
+    staff_access_record_safely(
+        actor=request.user,
+        action=STAFF_VIEWED,
+        object_type=appeal._meta.label_lower,
+        object_id=str(appeal.pk),
+        subject_user_ids=[appeal.user_id],
+        ip=client_ip(request),
+        now=now,
+        data={"via": "console"},
+        throttle=True,
+    )
     return render(
         request,
         "appeals/operator/appeal.html",

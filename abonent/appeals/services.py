@@ -73,17 +73,12 @@ def _lock(appeal_id: int, *, user: Any | None = None) -> Appeal:
 
 
 def operators_group_ensure() -> Any:
-    """The «Операторы» group with the console permission (the migration makes it; a flushed
-    test database or a fresh demo needs it again)."""
-    from django.contrib.auth.models import Group, Permission
+    """The «Операторы» group with the console permission and the operator role's back-office
+    permissions (identity/roles.py; the migrations make it, a flushed test database or a fresh
+    demo needs it again)."""
+    from abonent.identity.roles import OPERATOR, role_ensure
 
-    group, _created = Group.objects.get_or_create(name=selectors.OPERATORS_GROUP)
-    permission = Permission.objects.filter(
-        codename="operate", content_type__app_label="appeals"
-    ).first()
-    if permission is not None:
-        group.permissions.add(permission)
-    return group
+    return role_ensure(OPERATOR)
 
 
 def _require_operator(user: Any) -> None:

@@ -24,6 +24,7 @@ from abonent.billing.models import (
 from abonent.billing.services import billing_run_enqueue, period_close
 from abonent.core import clock
 from abonent.core.errors import DomainError
+from abonent.privacy.admin_audit import AuditedAdmin
 
 
 @admin.register(Service)
@@ -81,7 +82,7 @@ class BillingPeriodAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("Рассчитать"))
+    @admin.action(description=_("Рассчитать"), permissions=["change"])
     def action_run(self, request: HttpRequest, queryset: QuerySet[BillingPeriod]) -> None:
         for period in queryset.select_related("branch"):
             try:
@@ -96,7 +97,7 @@ class BillingPeriodAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description=_("Закрыть период"))
+    @admin.action(description=_("Закрыть период"), permissions=["change"])
     def action_close(self, request: HttpRequest, queryset: QuerySet[BillingPeriod]) -> None:
         for period in queryset.filter(status=PeriodStatus.OPEN).select_related("branch"):
             try:
@@ -124,7 +125,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Charge)
-class ChargeAdmin(ReadOnlyAdmin):
+class ChargeAdmin(AuditedAdmin, ReadOnlyAdmin):
+    audit_account_path = "account"
     list_display = [
         "account",
         "service",
@@ -144,7 +146,8 @@ class ChargeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Bill)
-class BillAdmin(ReadOnlyAdmin):
+class BillAdmin(AuditedAdmin, ReadOnlyAdmin):
+    audit_account_path = "account"
     list_display = [
         "number",
         "account",
@@ -163,7 +166,8 @@ class BillAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(AuditedAdmin, ReadOnlyAdmin):
+    audit_account_path = "account"
     list_display = ["account", "service", "kind", "amount", "month", "at", "source_ref"]
     list_filter = ["kind", "service"]
     search_fields = ["account__number", "source_ref"]

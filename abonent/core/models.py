@@ -28,6 +28,11 @@ class AuditEntry(models.Model):
         verbose_name = _("запись журнала")
         verbose_name_plural = _("журнал действий")
         ordering = ["-at", "-id"]
+        # «журнал по клиенту», a staff member's trail, and the read throttle.
+        indexes = [
+            models.Index(fields=["subject_user_id", "-at"], name="audit_subject_at"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle, BaseThrottle
@@ -26,6 +26,7 @@ from abonent.identity.web_session import (
     session_sign_in,
     session_sign_out,
 )
+from abonent.privacy import services as privacy_services
 
 auth_router = Router(tags=["Вход и регистрация"])
 me_router = Router(tags=["Профиль"], auth=customer_auth)
@@ -468,6 +469,47 @@ def me_password(request: HttpRequest, data: PasswordChangeIn):
     if getattr(request, "device", None) is None:
         session_keep_after_password_change(request, user)
     return Status(200, MessageOut(message=_("Пароль изменён.")))
+
+
+class ExportOut(Schema):
+    """Everything Abonent holds about you (152-ФЗ, ст. 14); card tokens are never included."""
+
+    format: Literal["abonent-personal-data"]
+    version: int
+    generated_at: datetime
+    profile: dict[str, Any] = Field(description="Телефон, e-mail, ФИО, дата регистрации")
+    consent: dict[str, Any] = Field(description="Согласие на обработку данных: версия и дата")
+    accounts: list[dict[str, Any]] = Field(
+        description="Привязанные ЛС: адрес, балансы, квитанции, начисления, счётчики, показания"
+    )
+    payments: list[dict[str, Any]]
+    cards: list[dict[str, Any]] = Field(description="Сохранённые карты: только 4 последние цифры")
+    autopay: list[dict[str, Any]]
+    appeals: list[dict[str, Any]] = Field(description="Обращения с перепиской и вложениями")
+    callbacks: list[dict[str, Any]]
+    notifications: dict[str, Any] = Field(description="Оповещения, тихие часы, каналы, push")
+    devices: list[dict[str, Any]]
+    audit: list[dict[str, Any]] = Field(description="Журнал действий с вашими данными")
+
+
+@me_router.get(
+    "/export",
+    response={200: ExportOut, **ERRORS},
+    summary="Выгрузить все мои данные (152-ФЗ)",
+    description=(
+        "Всё, что Абонент хранит о вас, одним JSON-файлом (Content-Disposition: attachment). "
+        "Не чаще DATA_EXPORT_MAX_PER_DAY (по умолчанию 5) раз в сутки: иначе 429 с Retry-After. "
+        "Архив ZIP с вложениями обращений — кнопка «Скачать мои данные» в профиле на сайте."
+    ),
+)
+def me_export(request: HttpRequest) -> HttpResponse:
+    content_type, content = privacy_services.data_export_create(
+        user=request.user, fmt="json", now=clock.now(), ip=client_ip(request)
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = 'attachment; filename="abonent-my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @me_router.delete("", response={204: None, **ERRORS}, summary="Удалить учётную запись")

@@ -302,6 +302,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         context={
             "devices": selectors.device_list(user=user, now=clock.now()),
             "current_device_id": current_device_id(request),
+            "export_per_day": settings.DATA_EXPORT_MAX_PER_DAY,
         },
     )
 

@@ -23,6 +23,7 @@ from abonent.core import clock
 from abonent.core.errors import DomainError
 from abonent.meters.models import Meter, Reading, ReadingStatus
 from abonent.meters.services import ConfirmationRequired, ReadingInput, reading_enter
+from abonent.privacy.admin_audit import AuditedAdmin
 
 
 class ReadingInline(admin.TabularInline):
@@ -60,7 +61,8 @@ class ReadingInline(admin.TabularInline):
 
 
 @admin.register(Meter)
-class MeterAdmin(admin.ModelAdmin):
+class MeterAdmin(AuditedAdmin):
+    audit_account_path = "account"
     list_display = [
         "serial",
         "account",
@@ -96,7 +98,11 @@ class MeterAdmin(admin.ModelAdmin):
     def reading_view(self, request: HttpRequest, meter_id: int) -> HttpResponse:
         """An operator types the values a customer read out on the phone."""
         meter = get_object_or_404(Meter.objects.select_related("account", "service"), pk=meter_id)
-        if not self.has_change_permission(request, meter):
+        # an operator taking readings by phone has «add reading», not «change meter»
+        if not (
+            self.has_change_permission(request, meter)
+            or request.user.has_perm("meters.add_reading")
+        ):
             return redirect("admin:index")
         form = OperatorReadingForm(request.POST or None, meter=meter)
         if request.method == "POST" and form.is_valid():
@@ -179,7 +185,8 @@ class OperatorReadingForm(forms.Form):
 
 
 @admin.register(Reading)
-class ReadingAdmin(admin.ModelAdmin):
+class ReadingAdmin(AuditedAdmin):
+    audit_account_path = "meter__account"
     list_display = [
         "meter",
         "scale",

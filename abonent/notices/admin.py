@@ -26,6 +26,7 @@ from abonent.notices.models import (
     OutageUpdate,
     PushSubscription,
 )
+from abonent.privacy.admin_audit import AuditedAdmin
 
 # ---------------------------------------------------------------- outages
 
@@ -201,7 +202,9 @@ class OutageAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description=gettext_lazy("Подача восстановлена сейчас (оповестить)"))
+    @admin.action(
+        description=gettext_lazy("Подача восстановлена сейчас (оповестить)"), permissions=["change"]
+    )
     def finish_now(self, request: HttpRequest, queryset: QuerySet[Outage]) -> None:
         now = clock.now()
         done = 0
@@ -286,13 +289,15 @@ class NewsAdmin(admin.ModelAdmin):
         obj.updated_at = now
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=gettext_lazy("Опубликовать сейчас"))
+    @admin.action(description=gettext_lazy("Опубликовать сейчас"), permissions=["change"])
     def publish_now(self, request: HttpRequest, queryset: QuerySet[News]) -> None:
         now = clock.now()
         n = queryset.update(published_at=now, updated_at=now)
         self.message_user(request, _("Опубликовано: %(n)d.") % {"n": n}, messages.SUCCESS)
 
-    @admin.action(description=gettext_lazy("Снять с публикации (в черновики)"))
+    @admin.action(
+        description=gettext_lazy("Снять с публикации (в черновики)"), permissions=["change"]
+    )
     def to_draft(self, request: HttpRequest, queryset: QuerySet[News]) -> None:
         n = queryset.update(published_at=None, updated_at=clock.now())
         self.message_user(request, _("В черновиках: %(n)d.") % {"n": n}, messages.SUCCESS)
@@ -313,7 +318,8 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdmin):
+    audit_user_path = "user"
     list_display = ["created_at", "user", "kind", "title", "emergency", "read_at"]
     list_filter = ["kind", "emergency"]
     search_fields = ["title", "user__phone", "user__email"]
@@ -326,7 +332,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(AuditedAdmin):
+    audit_user_path = "notification__user"
     list_display = [
         "notification",
         "channel",
@@ -348,7 +355,8 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(PushSubscription)
-class PushSubscriptionAdmin(admin.ModelAdmin):
+class PushSubscriptionAdmin(AuditedAdmin):
+    audit_user_path = "user"
     list_display = ["user", "user_agent", "created_at", "last_success_at"]
     raw_id_fields = ["user"]
     search_fields = ["user__phone", "user__email"]

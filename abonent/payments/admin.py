@@ -24,6 +24,7 @@ from abonent.payments.models import (
     SavedCard,
 )
 from abonent.payments.services import refund_create
+from abonent.privacy.admin_audit import AuditedAdmin
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -60,7 +61,8 @@ class RefundInline(LineInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnly):
+class PaymentAdmin(AuditedAdmin, ReadOnly):
+    audit_user_path = "user"
     list_display = ["id", "user", "purpose", "amount", "status", "gateway", "created_at", "paid_at"]
     list_filter = ["status", "purpose", "gateway", "source"]
     search_fields = ["=id", "gateway_payment_id", "user__phone", "user__email"]
@@ -68,7 +70,7 @@ class PaymentAdmin(ReadOnly):
     inlines = [LineInline, RefundInline]
     actions = ["refund_in_full"]
 
-    @admin.action(description=_("Вернуть деньги полностью"))
+    @admin.action(description=_("Вернуть деньги полностью"), permissions=["refund"])
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         for payment in queryset:
             try:
@@ -89,9 +91,14 @@ class PaymentAdmin(ReadOnly):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        """Money goes back only by someone allowed to create refunds (administrators)."""
+        return request.user.has_perm("payments.add_refund")
+
 
 @admin.register(SavedCard)
-class SavedCardAdmin(ReadOnly):
+class SavedCardAdmin(AuditedAdmin, ReadOnly):
+    audit_user_path = "user"
     list_display = [
         "id",
         "user",
@@ -107,20 +114,23 @@ class SavedCardAdmin(ReadOnly):
 
 
 @admin.register(GatewayEvent)
-class GatewayEventAdmin(ReadOnly):
+class GatewayEventAdmin(AuditedAdmin, ReadOnly):
+    audit_user_path = "payment__user"
     list_display = ["received_at", "gateway", "event_id", "kind", "payment", "outcome"]
     list_filter = ["gateway", "kind"]
     search_fields = ["event_id", "gateway_payment_id"]
 
 
 @admin.register(AutopaySetting)
-class AutopaySettingAdmin(ReadOnly):
+class AutopaySettingAdmin(AuditedAdmin, ReadOnly):
+    audit_user_path = "user"
     list_display = ["account", "user", "mode", "day", "cap", "enabled"]
     list_filter = ["mode", "enabled"]
 
 
 @admin.register(AutopayRun)
-class AutopayRunAdmin(ReadOnly):
+class AutopayRunAdmin(AuditedAdmin, ReadOnly):
+    audit_user_path = "setting__user"
     list_display = ["setting", "month", "status", "payment", "message"]
     list_filter = ["status"]
 

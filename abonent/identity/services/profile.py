@@ -37,6 +37,7 @@ from abonent.identity.services.codes import (
     _uuid,
 )
 from abonent.identity.services.devices import _devices_revoke
+from abonent.privacy.services import personal_data_erase
 
 
 def profile_update(
@@ -148,7 +149,8 @@ def contact_change_confirm(
 def user_delete(*, user: User, password: str, now: datetime, ip: str | None) -> None:
     """Delete the account at the customer's request (152-ФЗ): personal data is erased.
 
-    The row stays, anonymised, so that payments and audit entries keep their reference.
+    The row stays, anonymised, so that payments and audit entries keep their reference;
+    what happens to the rest is `privacy.services.personal_data_erase` (decision 0012).
     """
     if not user.check_password(password or ""):
         msg = _("Пароль указан неверно.")
@@ -160,6 +162,7 @@ def user_delete(*, user: User, password: str, now: datetime, ip: str | None) -> 
         logins = [x for x in (user.phone, user.email) if x]
         VerificationCode.objects.filter(target__in=logins).delete()
         account_links_remove_all(user=user)
+        erased = personal_data_erase(user=user, now=now)
         user.phone = None
         user.email = None
         user.first_name = "Удалённый"
@@ -170,7 +173,7 @@ def user_delete(*, user: User, password: str, now: datetime, ip: str | None) -> 
         user.deleted_at = now
         user.session_stamp = new_session_stamp()
         user.save()
-        audit_record(now=now, action="user.delete", actor=user, target=user, ip=ip)
+        audit_record(now=now, action="user.delete", actor=user, target=user, ip=ip, data=erased)
 
 
 def password_change(

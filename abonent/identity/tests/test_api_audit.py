@@ -84,7 +84,8 @@ def test_a_customers_life_is_audited_step_by_step(api, sms_log, mailoutbox, cloc
     ]
     assert rows == [(action, user.pk, user.pk, "127.0.0.1") for action in actions]
     email_change = AuditEntry.objects.get(action="user.email_change")
-    assert email_change.data == {"before": None, "after": "anna@example.ru"}
+    # the values were personal data: the deletion scrubbed them (decision 0012)
+    assert email_change.data == {"before": "[удалено]", "after": "[удалено]"}
     assert email_change.object_type == "identity.user"
     assert email_change.object_id == str(user.pk)
     # no secret ever lands in the log

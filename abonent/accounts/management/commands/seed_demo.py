@@ -47,6 +47,7 @@ from abonent.meters.demo import meters_demo_seed
 from abonent.meters.models import Meter, Reading, ReadingSource, ReadingStatus
 from abonent.notices.demo import notices_demo_seed
 from abonent.payments.demo import payments_demo_seed
+from abonent.privacy.demo import staff_demo_seed
 
 DEMO_PHONE = "+79000000001"
 DEMO_EMAIL = "demo@abonent.local"
@@ -527,6 +528,7 @@ class Command(BaseCommand):
         self.stdout.write(appeals_demo_seed(customer=demo, staff=staff, now=now))
         self.stdout.write(f"Payments: {payments_demo_seed(user=demo, now=now)}.")
         self.stdout.write(notices_demo_seed(customer=demo, staff=staff, now=now))
+        self.stdout.write(staff_demo_seed())
         if options["accounts"]:
             started = timer.monotonic()
             local = now.astimezone(ZoneInfo("Asia/Krasnoyarsk"))
