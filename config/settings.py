@@ -429,6 +429,9 @@ WEBPUSH_ALLOWED_HOSTS = env.list(
     ],
 )
 NOTICES_DELIVERY_MAX_ATTEMPTS = env.int("NOTICES_DELIVERY_MAX_ATTEMPTS", default=6)
+# A delivery claimed by a job that died is sent again (same key) once this lease runs out.
+NOTICES_SENDING_LEASE_SECONDS = env.int("NOTICES_SENDING_LEASE_SECONDS", default=10 * 60)
+NOTICES_MESSAGE_ID_DOMAIN = env.str("NOTICES_MESSAGE_ID_DOMAIN", default="abonent.local")
 NOTICES_OUTAGE_REMIND_HOURS = env.int("NOTICES_OUTAGE_REMIND_HOURS", default=24)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

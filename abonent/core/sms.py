@@ -21,30 +21,42 @@ class SmsError(Exception):
 
 
 class SmsBackend(Protocol):
-    def send(self, *, phone: str, text: str) -> str:
-        """Send one message to an E.164 number; return the provider's message id."""
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
+        """Send one message to an E.164 number; return the provider's message id. `key` is
+        the message's idempotency key: a provider that knows it already does not send the
+        message again (a job retried after a crash re-sends with the same key)."""
         ...
 
 
 class OutboxSmsBackend:
-    """The embedded default: prints the message and appends it to a JSON-lines file."""
+    """The embedded default: prints the message and appends it to a JSON-lines file. Like a
+    provider with idempotency keys, it does not write a message whose key it already has."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         at = datetime.now(tz=UTC).isoformat(timespec="seconds")
-        line = json.dumps({"at": at, "phone": phone, "text": text}, ensure_ascii=False)
-        with self.path.open("a", encoding="utf-8") as fh:
+        record = {"at": at, "phone": phone, "text": text}
+        if key:
+            record["key"] = key
+        with self.path.open("a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(line + "\n")
+            if key:
+                fh.seek(0)
+                for old in fh:
+                    if f'"key": {json.dumps(key)}' in old:
+                        log.info("SMS %s already sent: not sent again", key)
+                        return f"outbox-{json.loads(old)['at']}"
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         log.info("SMS to %s: %s", phone, text)
         return f"outbox-{at}"
 
 
 class SmsRuBackend:
-    """SMS.ru's HTTP API (`/sms/send?json=1`): one GET per message, status 100 means accepted."""
+    """SMS.ru's HTTP API (`/sms/send?json=1`): one GET per message, status 100 means accepted.
+    SMS.ru takes no idempotency key: a message re-sent after a crash may arrive twice."""
 
     def __init__(self, *, base_url: str, api_id: str, sender: str, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
@@ -52,7 +64,7 @@ class SmsRuBackend:
         self.sender = sender
         self.timeout = timeout
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
         to = phone.lstrip("+")
         params = {"api_id": self.api_id, "to": to, "msg": text, "json": "1"}
         if self.sender:

@@ -466,9 +466,8 @@ def test_once_the_broker_is_back_the_relay_hands_each_job_over_once(
 
 
 def test_only_the_code_messages_run_inline_when_the_broker_is_down() -> None:
-    from config.celery import app
-
     from abonent.core.jobs import ResilientTask
+    from config.celery import app
 
     app.loader.import_default_modules()
     ours = {name: task for name, task in app.tasks.items() if name.startswith("abonent.")}
