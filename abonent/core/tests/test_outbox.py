@@ -100,3 +100,30 @@ def test_the_relay_stops_at_the_first_failed_publish_and_keeps_the_rest() -> Non
     assert (rows[third.pk].relayed_at, rows[third.pk].attempts) == (None, 0)
     state = outbox_state()
     assert (state.pending, state.oldest_at) == (2, NOW)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_at_once_never_take_the_same_row() -> None:
+    from django.db import connection
+
+    from abonent.security.tests.test_faults import _other_connection
+
+    jobs = [_store() for _ in range(4)]
+    published: list[int] = []
+    # given another relay holding the first two rows (its transaction still open)
+    with _other_connection() as other:
+        other.autocommit = False
+        other.execute(
+            "SELECT id FROM core_joboutbox WHERE id IN (%s, %s) FOR UPDATE",
+            [jobs[0].pk, jobs[1].pk],
+        )
+
+        # when this relay runs meanwhile
+        result = outbox_relay(now=NOW, publish=lambda row, now: published.append(row.pk))
+        other.rollback()
+
+    # then it skipped the locked rows instead of waiting for them or publishing them too
+    assert published == [jobs[2].pk, jobs[3].pk]
+    assert (result.relayed, result.pending) == (2, 2)
+    connection.close()
