@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from django.conf import settings
@@ -30,10 +30,25 @@ class SmsBackend(Protocol):
 
 class OutboxSmsBackend:
     """The embedded default: prints the message and appends it to a JSON-lines file. Like a
-    provider with idempotency keys, it does not write a message whose key it already has."""
+    provider with idempotency keys, it does not write a message whose key the file has
+    (also one written by another process: the file is read on, incrementally, under its
+    lock)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._keys: set[str] = set()
+        self._read = 0  # bytes of the file whose keys are in _keys
+
+    def _catch_up(self, fh: Any) -> None:
+        size = fh.seek(0, 2)
+        if size < self._read:  # the file was emptied or replaced
+            self._keys.clear()
+            self._read = 0
+        fh.seek(self._read)
+        for line in fh:
+            if '"key": ' in line:
+                self._keys.add(json.loads(line).get("key", ""))
+        self._read = fh.tell()
 
     def send(self, *, phone: str, text: str, key: str = "") -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,15 +58,17 @@ class OutboxSmsBackend:
             record["key"] = key
         with self.path.open("a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
-            if key:
-                fh.seek(0)
-                for old in fh:
-                    if f'"key": {json.dumps(key)}' in old:
-                        log.info("SMS %s already sent: not sent again", key)
-                        return f"outbox-{json.loads(old)['at']}"
+            self._catch_up(fh)
+            if key and key in self._keys:
+                log.info("SMS %s already sent: not sent again", key)
+                return f"outbox-{key}"
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+            self._read = fh.tell()
+            if key:
+                self._keys.add(key)
         log.info("SMS to %s: %s", phone, text)
-        return f"outbox-{at}"
+        return f"outbox-{key or at}"
 
 
 class SmsRuBackend:

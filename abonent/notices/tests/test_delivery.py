@@ -409,8 +409,14 @@ def test_the_outbox_sms_backend_sends_a_keyed_message_once(tmp_path: Any) -> Non
     other = backend.send(phone="+79131112233", text="Авария", key="delivery:8")
     plain = backend.send(phone="+79131112233", text="Код 123456")
 
+    # another process (its own backend on the same file) knows the key too
+    elsewhere = OutboxSmsBackend(tmp_path / "sms.log").send(
+        phone="+79131112233", text="Авария", key="delivery:8"
+    )
+
     lines = (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
+    assert elsewhere == other
     assert first == second
     assert (other, plain) != ("", "")
 
