@@ -13,6 +13,7 @@ the outbox row is written then, in its own transaction."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from celery import Task
 from django.utils.dateparse import parse_datetime
 from kombu.exceptions import OperationalError
+from kombu.utils import json as kombu_json
 
 from abonent.core import clock
 
@@ -27,6 +29,12 @@ log = logging.getLogger(__name__)
 
 # What a publish raises when the broker is unreachable (refused, timed out, reset).
 BROKER_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, OSError)
+
+
+def as_stored_json(value: Any) -> Any:
+    """Arguments as the broker would carry them: kombu's JSON, whose markers for dates and
+    decimals (`{"__type__": "decimal", …}`) the worker decodes after the relay."""
+    return json.loads(kombu_json.dumps(value))
 
 
 def _eta(options: dict[str, Any], now: datetime) -> datetime | None:
@@ -63,8 +71,8 @@ class ResilientTask(Task):
             now = clock.now()
             row = outbox_store(
                 task=self.name,
-                args=list(args or ()),
-                kwargs=dict(kwargs or {}),
+                args=as_stored_json(list(args or ())),
+                kwargs=as_stored_json(dict(kwargs or {})),
                 eta=_eta(options, now),
                 error=f"{exc.__class__.__name__}: {exc}",
                 now=now,

@@ -83,6 +83,21 @@ def test_the_relay_keeps_the_eta_in_the_future_and_purges_old_relayed_rows() -> 
     assert outbox_state().pending == 0
 
 
+def test_dates_and_decimals_in_a_job_survive_the_outbox() -> None:
+    from decimal import Decimal
+
+    from kombu.utils import json as kombu_json
+
+    from abonent.core.jobs import as_stored_json
+
+    args = [Decimal("1500.00"), NOW, "ЛС 240100123456"]
+    job = _store(args=as_stored_json(args))
+    job.refresh_from_db()
+
+    # what the worker decodes from the relayed message equals what the caller passed
+    assert kombu_json.loads(kombu_json.dumps(job.args)) == args
+
+
 def test_the_relay_stops_at_the_first_failed_publish_and_keeps_the_rest() -> None:
     first, second, third = _store(), _store(), _store()
 
