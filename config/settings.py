@@ -168,7 +168,8 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # SQLAlchemy's brok
         "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
         "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=2.0),
-        "socket_timeout": env.float("CELERY_SOCKET_TIMEOUT", default=30.0),
+        # above the 1 s a worker blocks in BRPOP; bounds a publish to a hung Redis
+        "socket_timeout": env.float("CELERY_SOCKET_TIMEOUT", default=5.0),
     }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": env.int("CELERY_PUBLISH_RETRIES", default=2),
