@@ -300,7 +300,7 @@ def _closed_port() -> int:
 
 
 @contextmanager
-def project_broker(url: str) -> Iterator[Any]:
+def project_broker(url: str, transport_options: dict[str, Any] | None = None) -> Iterator[Any]:
     """The project's Celery app publishing to `url` for real (not eager), then restored."""
     from config.celery import app
 
@@ -326,7 +326,9 @@ def project_broker(url: str) -> Iterator[Any]:
         broker_write_url=None,
         broker_read_url=None,
         # the Redis transport's options (timeouts); SQLAlchemy's broker takes none
-        broker_transport_options=saved["broker_transport_options"]
+        broker_transport_options=transport_options
+        if transport_options is not None
+        else saved["broker_transport_options"]
         if url.startswith("redis://")
         else {},
         task_always_eager=False,
@@ -419,6 +421,29 @@ def test_with_the_broker_down_jobs_wait_in_the_outbox_and_the_code_sms_goes_at_o
     ready = Client().get("/readyz").json()
     assert ready["status"] == "ok"
     assert ready["outbox"]["pending"] == 1
+    stats.COUNTS["faults"] += 1
+
+
+def test_with_the_broker_hung_a_job_goes_to_the_outbox_after_the_socket_timeout(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from abonent.core.models import JobOutbox
+
+    # given a «Redis» that accepts connections and never answers
+    hung = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
+    # when the owner pays
+    with (
+        silent_server() as url,
+        project_broker(url.replace("http", "redis") + "/0", hung),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        paid = _pay(world, "broker-hung-0001")
+
+    # then the payment is answered and its notice's job waits in the outbox
+    assert paid.status_code == 201, paid.content
+    job = JobOutbox.objects.get()
+    assert job.task == "abonent.notices.tasks.deliveries_send"
+    assert "imeout" in job.last_error
     stats.COUNTS["faults"] += 1
 
 
