@@ -88,7 +88,8 @@ class Faults:
         self.broker_url = urlunsplit(parts._replace(path=f"/{BROKER_DB}"))
         self.redis = redis.Redis.from_url(self.broker_url)
         self.redis.flushdb()
-        self.client = Celery("fault-client", broker=self.broker_url)
+        # not the current app: the project's shared tasks must keep resolving to config.celery
+        self.client = Celery("fault-client", broker=self.broker_url, set_as_current=False)
         self.client.conf.broker_transport_options = {"visibility_timeout": 2}
         self.env = {
             key: value
