@@ -158,6 +158,26 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis transport: a job not acknowledged (acks_late) within the visibility timeout goes back
+# to the queue — a worker SIGKILLed mid-job is redelivered after it. It must exceed the
+# longest job (a billing run is taken as dead after 2 hours). Publishing fails fast while
+# Redis is down, so the job goes to the outbox instead of holding the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):  # SQLAlchemy's broker takes none
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60),
+        "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
+        "socket_connect_timeout": env.float("REDIS_TIMEOUT", default=2.0),
+        # above the 1 s a worker blocks in BRPOP; bounds a publish to a hung Redis
+        "socket_timeout": env.float("CELERY_SOCKET_TIMEOUT", default=5.0),
+    }
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_PUBLISH_RETRIES", default=2),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE = {
     "identity-codes-purge": {
         "task": "abonent.identity.tasks.codes_purge",
@@ -179,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     # day-before notices of planned outages; both are safe to run at any moment.
     "notices-deliveries-due": {"task": "abonent.notices.tasks.deliveries_due", "schedule": 30},
     "privacy-audit-purge": {"task": "abonent.privacy.tasks.audit_purge", "schedule": 86400},
+    # Jobs kept in the database while the broker was down (docs/decisions/0014).
+    "core-outbox-relay": {"task": "abonent.core.tasks.outbox_relay", "schedule": 60},
     "notices-outage-reminders": {
         "task": "abonent.notices.tasks.outage_reminders",
         "schedule": 15 * 60,
@@ -416,6 +438,9 @@ WEBPUSH_ALLOWED_HOSTS = env.list(
     ],
 )
 NOTICES_DELIVERY_MAX_ATTEMPTS = env.int("NOTICES_DELIVERY_MAX_ATTEMPTS", default=6)
+# A delivery claimed by a job that died is sent again (same key) once this lease runs out.
+NOTICES_SENDING_LEASE_SECONDS = env.int("NOTICES_SENDING_LEASE_SECONDS", default=10 * 60)
+NOTICES_MESSAGE_ID_DOMAIN = env.str("NOTICES_MESSAGE_ID_DOMAIN", default="abonent.local")
 NOTICES_OUTAGE_REMIND_HOURS = env.int("NOTICES_OUTAGE_REMIND_HOURS", default=24)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

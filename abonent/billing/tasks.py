@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.contrib.auth import get_user_model
 
 from abonent.accounts.models import Branch
 from abonent.billing.models import BillingPeriod, PeriodStatus
 from abonent.billing.services import billing_run, period_close
 from abonent.billing.services.periods import period_bill_notices
+from abonent.billing.services.recovery import billing_run_release_dead
 from abonent.core import clock
 
 
-@shared_task(name="abonent.billing.tasks.run_billing")
+@shared_task(name="abonent.billing.tasks.run_billing", bind=True)
 def run_billing(
-    branch_id: int, month: str, close: bool = False, actor_id: int | None = None
+    self: Task, branch_id: int, month: str, close: bool = False, actor_id: int | None = None
 ) -> dict[str, int | str]:
-    """Run (re-run replaces drafts) and optionally close; a closed period is left alone."""
+    """Run (re-run replaces drafts) and optionally close; a closed period is left alone.
+    Handed out again after its worker died, the job takes its dead run over at once."""
     branch = Branch.objects.get(pk=branch_id)
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     first = date.fromisoformat(month).replace(day=1)
+    if (self.request.delivery_info or {}).get("redelivered"):
+        billing_run_release_dead(branch_id=branch_id, month=first, now=clock.now())
     period = BillingPeriod.objects.filter(branch=branch, month=first).first()
     if period is not None and period.status == PeriodStatus.CLOSED:
         return {"status": "closed", "period": period.pk}

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from abonent.core.models import AuditEntry
+from abonent.core.models import AuditEntry, JobOutbox
 
 
 def _user_label(user: Any) -> str:
@@ -113,4 +113,24 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(JobOutbox)
+class JobOutboxAdmin(admin.ModelAdmin):
+    """Read-only: the relay (beat, `manage.py relay_outbox`) is what changes these rows."""
+
+    list_display = ["id", "task", "created_at", "eta", "attempts", "relayed_at", "last_error"]
+    list_filter = [("relayed_at", admin.EmptyFieldListFilter), "task"]
+    search_fields = ["task"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in JobOutbox._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

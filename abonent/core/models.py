@@ -36,3 +36,35 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class JobOutbox(models.Model):
+    """A job the broker could not take (Redis down): kept here, in the database, and relayed
+    to the broker once it is back (`core.tasks.outbox_relay` on beat, `manage.py
+    relay_outbox`). A row is relayed once it has `relayed_at`; relayed rows are purged after
+    a week. See docs/decisions/0014."""
+
+    task = models.CharField(_("задача"), max_length=200)
+    args = models.JSONField(_("аргументы"), default=list, blank=True)
+    kwargs = models.JSONField(_("именованные аргументы"), default=dict, blank=True)
+    eta = models.DateTimeField(_("не раньше"), null=True, blank=True)
+    created_at = models.DateTimeField(_("записана"))
+    attempts = models.PositiveIntegerField(_("попыток передачи"), default=0)
+    last_error = models.CharField(_("последняя ошибка"), max_length=500, blank=True)
+    relayed_at = models.DateTimeField(_("передана брокеру"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("отложенная задача")
+        verbose_name_plural = _("отложенные задачи (брокер был недоступен)")
+        ordering = ["id"]
+        indexes = [
+            # The relay's scan: pending rows in order (a partial index stays tiny).
+            models.Index(
+                fields=["id"],
+                name="core_outbox_pending",
+                condition=models.Q(relayed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from django.conf import settings
@@ -21,30 +21,59 @@ class SmsError(Exception):
 
 
 class SmsBackend(Protocol):
-    def send(self, *, phone: str, text: str) -> str:
-        """Send one message to an E.164 number; return the provider's message id."""
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
+        """Send one message to an E.164 number; return the provider's message id. `key` is
+        the message's idempotency key: a provider that knows it already does not send the
+        message again (a job retried after a crash re-sends with the same key)."""
         ...
 
 
 class OutboxSmsBackend:
-    """The embedded default: prints the message and appends it to a JSON-lines file."""
+    """The embedded default: prints the message and appends it to a JSON-lines file. Like a
+    provider with idempotency keys, it does not write a message whose key the file has
+    (also one written by another process: the file is read on, incrementally, under its
+    lock)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._keys: set[str] = set()
+        self._read = 0  # bytes of the file whose keys are in _keys
 
-    def send(self, *, phone: str, text: str) -> str:
+    def _catch_up(self, fh: Any) -> None:
+        size = fh.seek(0, 2)
+        if size < self._read:  # the file was emptied or replaced
+            self._keys.clear()
+            self._read = 0
+        fh.seek(self._read)
+        for line in fh:
+            if '"key": ' in line:
+                self._keys.add(json.loads(line).get("key", ""))
+        self._read = fh.tell()
+
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         at = datetime.now(tz=UTC).isoformat(timespec="seconds")
-        line = json.dumps({"at": at, "phone": phone, "text": text}, ensure_ascii=False)
-        with self.path.open("a", encoding="utf-8") as fh:
+        record = {"at": at, "phone": phone, "text": text}
+        if key:
+            record["key"] = key
+        with self.path.open("a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(line + "\n")
+            self._catch_up(fh)
+            if key and key in self._keys:
+                log.info("SMS %s already sent: not sent again", key)
+                return f"outbox-{key}"
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+            self._read = fh.tell()
+            if key:
+                self._keys.add(key)
         log.info("SMS to %s: %s", phone, text)
-        return f"outbox-{at}"
+        return f"outbox-{key or at}"
 
 
 class SmsRuBackend:
-    """SMS.ru's HTTP API (`/sms/send?json=1`): one GET per message, status 100 means accepted."""
+    """SMS.ru's HTTP API (`/sms/send?json=1`): one GET per message, status 100 means accepted.
+    SMS.ru takes no idempotency key: a message re-sent after a crash may arrive twice."""
 
     def __init__(self, *, base_url: str, api_id: str, sender: str, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
@@ -52,7 +81,7 @@ class SmsRuBackend:
         self.sender = sender
         self.timeout = timeout
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
         to = phone.lstrip("+")
         params = {"api_id": self.api_id, "to": to, "msg": text, "json": "1"}
         if self.sender:

@@ -3,7 +3,8 @@ company news and outages.
 
 A Notification is the in-app record (always made); a Delivery is one attempt to bring it to
 the customer on one more channel (push, SMS, e-mail) and exists at most once per
-notification and channel, so a retried job never sends twice.
+notification and channel; its idempotency key (`delivery:<id>`) makes a resend after a crash
+a no-op where the channel honours it (decision 0015).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class DeliveryState(models.TextChoices):
 
 class Delivery(models.Model):
     """One notification on one channel. The row is claimed (pending → sending) before the
-    message leaves and never goes back after a send: at most once per channel."""
+    message leaves; a claim whose job died goes back to pending after its lease and is sent
+    again with the same key (decision 0015)."""
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="deliveries"

@@ -20,4 +20,5 @@ urlpatterns = [
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="sw"),
     path("healthz", views.health, name="health"),
+    path("readyz", views.ready, name="ready"),
 ]

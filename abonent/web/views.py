@@ -53,3 +53,14 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness for the load balancer and monitoring: the database answers; the jobs kept in
+    the outbox while the broker was down are counted (a growing count means the broker or
+    the relay is down — pages and payments still work meanwhile)."""
+    from abonent.core.outbox import outbox_state
+
+    state = outbox_state()
+    oldest = state.oldest_at.isoformat() if state.oldest_at else None
+    return JsonResponse({"status": "ok", "outbox": {"pending": state.pending, "oldest_at": oldest}})

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         ("identity", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("core", "0003_audit_indexes"),
+        ("core", "0004_job_outbox"),
         ("accounts", "0004_accountservice_service_and_more"),
         ("billing", "0003_charge_references_checked_at_close"),
         ("meters", "0002_reading_versions"),

@@ -1,11 +1,16 @@
-"""Sending deliveries: push, SMS and e-mail, each on its own, at most once.
+"""Sending deliveries: push, SMS and e-mail, each on its own, exactly once where the channel
+takes an idempotency key (decision 0015, which supersedes the at-most-once of 0009).
 
 A delivery is claimed (pending → sending, a conditional UPDATE) before its message leaves,
-and is marked sent after. A job that crashes between the two leaves it «sending»: a retried
-job cannot claim it again, so nothing is ever sent twice on a channel; the sweeper later
-marks such rows failed instead of re-sending them. A channel that fails goes back to pending
-with a later due time (exponential backoff) and never holds up the others; outside the
-customer's quiet hours only — non-urgent messages wait for the morning instead.
+and is marked sent after. The claim is a lease: a job that dies between the two (a worker
+SIGKILLed, a lost node) leaves the row «sending»; once the lease has run out
+(`NOTICES_SENDING_LEASE_SECONDS`) the sweeper puts it back to pending and it is sent again
+— with the same idempotency key (`delivery:<id>`: the SMS provider's key, the e-mail's
+Message-ID, the push message's topic/tag), so a provider that has it already does not
+deliver it twice. A retried job meanwhile cannot claim it, so two live jobs never send the
+same row. A channel that fails goes back to pending with a later due time (exponential
+backoff) and never holds up the others; outside the customer's quiet hours only —
+non-urgent messages wait for the morning instead.
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ from abonent.notices.selectors import user_timezones
 
 log = logging.getLogger(__name__)
 
-STALE_SENDING = timedelta(minutes=10)  # a claim older than this belongs to a dead job
 LOST_JOB = timedelta(minutes=10)  # a queued row untouched this long is queued again
 SMS_MAX = 300
 CLAIM_GROUP = 20  # deliveries claimed (and marked sent) per statement
@@ -83,13 +87,20 @@ def _sms_text(title: str, body: str) -> str:
     return text if len(text) <= SMS_MAX else text[: SMS_MAX - 1] + "…"
 
 
+def delivery_key(delivery: Delivery) -> str:
+    """The message's idempotency key: the same for every attempt of this delivery."""
+    return f"delivery:{delivery.pk}"
+
+
 def _send_sms(delivery: Delivery) -> None:
     n = delivery.notification
     phone = n.user.phone
     if not phone:
         raise NoAddress("no phone")
     try:
-        get_sms_backend().send(phone=phone, text=_sms_text(n.title, n.body))
+        get_sms_backend().send(
+            phone=phone, text=_sms_text(n.title, n.body), key=delivery_key(delivery)
+        )
     except SmsError as exc:
         raise Retry(str(exc)) from exc
 
@@ -108,7 +119,10 @@ def _send_email(delivery: Delivery) -> None:
         if part
     )
     try:
-        EmailMessage(subject=n.title, body=body, to=[n.user.email]).send()
+        # One Message-ID for every attempt: mail systems drop a second copy of it.
+        domain = settings.NOTICES_MESSAGE_ID_DOMAIN
+        headers = {"Message-ID": f"<abonent-delivery-{delivery.pk}@{domain}>"}
+        EmailMessage(subject=n.title, body=body, to=[n.user.email], headers=headers).send()
     except (smtplib.SMTPException, OSError) as exc:
         raise Retry(f"{exc.__class__.__name__}: {exc}") from exc
 
@@ -202,7 +216,8 @@ def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> Dispat
 
     Claims go in small groups (CLAIM_GROUP rows per UPDATE) and the sent ones are marked
     per group: two statements per group instead of two per message. A crash mid-group
-    leaves at most that group «sending» — lost, never sent twice."""
+    leaves at most that group «sending»; the sweeper re-sends it, with the same keys, once
+    the lease has run out."""
     result = DispatchResult()
     rows = list(
         Delivery.objects.filter(pk__in=list(delivery_ids), state=DeliveryState.PENDING)
@@ -273,18 +288,34 @@ def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> Dispat
 @dataclass
 class DueResult:
     queued: list[list[int]]
-    abandoned: int
+    reclaimed: int  # claims of dead jobs put back to pending (sent again, same key)
+    abandoned: int  # … and those out of attempts, failed instead
+
+
+def sending_lease() -> timedelta:
+    """How long a claim holds: longer than a job takes to send a group (CLAIM_GROUP messages
+    at the channels' timeouts); a claim older than this belongs to a dead job."""
+    return timedelta(seconds=settings.NOTICES_SENDING_LEASE_SECONDS)
 
 
 def deliveries_due(*, now: datetime, limit: int = 20000, chunk: int = 200) -> DueResult:
     """The sweeper: rows due again (retries, mornings after quiet hours) and rows whose job
-    was lost are returned in chunks to queue; claims of dead jobs become failed — never
-    re-sent, since the message may have left (at most once)."""
-    abandoned = Delivery.objects.filter(
-        state=DeliveryState.SENDING, claimed_at__lt=now - STALE_SENDING
-    ).update(
+    was lost are returned in chunks to queue. Claims of dead jobs (the lease ran out) go
+    back to pending and are sent again with the same idempotency key; out of attempts,
+    they fail."""
+    expired = Delivery.objects.filter(
+        state=DeliveryState.SENDING, claimed_at__lt=now - sending_lease()
+    )
+    max_attempts = settings.NOTICES_DELIVERY_MAX_ATTEMPTS
+    abandoned = expired.filter(attempts__gte=max_attempts).update(
         state=DeliveryState.FAILED,
-        last_error=_("Отправка прервана; повторно не отправляется, чтобы не продублировать."),
+        last_error=_("Отправка прервана, попытки исчерпаны."),
+    )
+    reclaimed = expired.filter(attempts__lt=max_attempts).update(
+        state=DeliveryState.PENDING,
+        due_at=now,
+        queued_at=None,
+        last_error=_("Отправка прервана (обработчик остановлен); повторяется с тем же ключом."),
     )
     ids = list(
         Delivery.objects.filter(state=DeliveryState.PENDING, due_at__lte=now)
@@ -295,4 +326,4 @@ def deliveries_due(*, now: datetime, limit: int = 20000, chunk: int = 200) -> Du
     chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
     for part in chunks:
         Delivery.objects.filter(pk__in=part).update(queued_at=now)
-    return DueResult(queued=chunks, abandoned=abandoned)
+    return DueResult(queued=chunks, reclaimed=reclaimed, abandoned=abandoned)

@@ -58,7 +58,7 @@ class FlakySms:
         self.fail = fail
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, *, phone: str, text: str) -> str:
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
         if self.fail:
             self.fail -= 1
             raise SmsError("provider answered 503")
@@ -68,15 +68,6 @@ class FlakySms:
 
 class WorkerKilled(BaseException):
     """What a killed worker looks like from inside: nothing after this line runs."""
-
-
-class AcceptsThenDies:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, *, phone: str, text: str) -> str:
-        self.sent.append(text)  # the provider has it…
-        raise WorkerKilled  # …and the worker dies before marking the row
 
 
 @pytest.fixture
@@ -339,23 +330,95 @@ def test_after_the_last_attempt_the_delivery_fails(
     assert (result.failed, sms.state, sms.attempts) == (1, "failed", 2)
 
 
-def test_a_crashed_job_retried_sends_nothing_twice(linked: Any, sms_backend: Any) -> None:
-    dying = sms_backend(AcceptsThenDies())
+class KeyedProvider:
+    """An SMS provider with idempotency keys: a message whose key it has is not sent again.
+    `die_after_accepting` messages are accepted, then the worker dies (nothing after runs)."""
+
+    def __init__(self, die_after_accepting: int = 0) -> None:
+        self.die = die_after_accepting
+        self.sent: dict[str, str] = {}
+        self.calls: list[str] = []
+
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
+        self.calls.append(key)
+        self.sent.setdefault(key, text)
+        if self.die:
+            self.die -= 1
+            raise WorkerKilled
+        return key
+
+
+def test_a_crashed_job_is_sent_again_with_the_same_key_after_the_lease(
+    linked: Any, sms_backend: Any
+) -> None:
+    provider = sms_backend(KeyedProvider(die_after_accepting=1))
     create([draft(linked, kind="outage", key="outage:1:published")])
     ids = list(Delivery.objects.values_list("pk", flat=True))
+    key = f"delivery:{ids[0]}"
 
     with pytest.raises(WorkerKilled):
         dispatch(NOW, ids)
-    # The broker hands the job out again (acks_late); the retried job runs it again.
+    # The broker hands the job out again (acks_late): the row is still claimed, not re-sent…
     retried = dispatch(NOW + timedelta(seconds=5), ids)
+    # …the sweeper leaves a live claim alone, and takes the dead one back once the lease ran out
+    early = services.deliveries_due(now=NOW + timedelta(minutes=9))
     swept = services.deliveries_due(now=NOW + timedelta(minutes=11))
-    after_sweep = dispatch(NOW + timedelta(minutes=12), ids)
+    again = dispatch(NOW + timedelta(minutes=11), ids)
 
-    assert len(dying.sent) == 1
-    assert (retried.sent, retried.retried, after_sweep.sent) == (0, 0, 0)
-    assert swept.abandoned == 1
-    assert swept.queued == []
+    assert (retried.sent, retried.retried) == (0, 0)
+    assert (early.reclaimed, early.queued) == (0, [])
+    assert (swept.reclaimed, swept.abandoned, swept.queued) == (1, 0, [ids])
+    assert again.sent == 1
+    # the provider was asked twice with the same key, and delivered the message once
+    assert provider.calls == [key, key]
+    assert list(provider.sent) == [key]
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts) == (DeliveryState.SENT, 2)
+
+
+def test_a_dead_claim_out_of_attempts_fails(linked: Any, sms_backend: Any, settings: Any) -> None:
+    settings.NOTICES_DELIVERY_MAX_ATTEMPTS = 1
+    sms_backend(KeyedProvider(die_after_accepting=1))
+    create([draft(linked, kind="outage", key="outage:1:published")])
+
+    with pytest.raises(WorkerKilled):
+        dispatch(NOW)
+    swept = services.deliveries_due(now=NOW + timedelta(minutes=11))
+
+    assert (swept.reclaimed, swept.abandoned, swept.queued) == (0, 1, [])
     assert Delivery.objects.get().state == DeliveryState.FAILED
+
+
+def test_an_email_delivery_carries_one_message_id_for_every_attempt(
+    linked: Any, mail_outbox: Any
+) -> None:
+    create([draft(linked)])
+    dispatch(NOW)
+
+    delivery = Delivery.objects.get(channel="email")
+    [message] = mail_outbox.to("petrov@example.com")
+    assert message.extra_headers["Message-ID"] == f"<abonent-delivery-{delivery.pk}@abonent.local>"
+
+
+def test_the_outbox_sms_backend_sends_a_keyed_message_once(tmp_path: Any) -> None:
+    from abonent.core.sms import OutboxSmsBackend
+
+    backend = OutboxSmsBackend(tmp_path / "sms.log")
+    first = backend.send(phone="+79131112233", text="Авария", key="delivery:7")
+    second = backend.send(phone="+79131112233", text="Авария", key="delivery:7")
+    other = backend.send(phone="+79131112233", text="Авария", key="delivery:8")
+    plain = backend.send(phone="+79131112233", text="Код 123456")
+
+    # another process (its own backend on the same file) knows the key too
+    elsewhere = OutboxSmsBackend(tmp_path / "sms.log").send(
+        phone="+79131112233", text="Авария", key="delivery:8"
+    )
+
+    lines = (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    assert elsewhere == other
+    assert first == second
+    assert (other, plain) != ("", "")
 
 
 def test_the_sweeper_requeues_rows_whose_job_was_lost(linked: Any) -> None:

@@ -283,6 +283,7 @@ def test_the_log_filters_by_customer_and_the_customer_page_links_to_it(
 NOT_CUSTOMER_DATA = {
     "auth.group": "roles: no customer data",
     "core.auditentry": "the log itself: administrators only; reading it is not re-audited",
+    "core.joboutbox": "jobs kept while the broker was down: task names and row ids",
     "accounts.branch": "a branch's requisites",
     "accounts.address": "an address without a person (the ЛС that names the owner is audited)",
     "billing.service": "catalogue",

@@ -290,35 +290,240 @@ def test_with_redis_down_a_payment_goes_through(world: World, redis_down: None) 
     stats.COUNTS["faults"] += 1
 
 
-def test_with_the_broker_down_a_job_runs_in_the_request_instead_of_being_lost(
-    sms_outbox: Any,
-) -> None:
-    from celery import Celery
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): connections are refused."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return int(port)
 
-    from abonent.core.jobs import ResilientTask
-    from abonent.core.sms import get_sms_backend
-    from abonent.core.tasks import sms_send
 
-    # every job of the project is a ResilientTask…
-    assert isinstance(sms_send, ResilientTask)
-    # …and one queued through a broker that is down (an app of its own, not to disturb the
-    # project's connection pool) runs in the caller instead
-    probe = Celery("fault-probe", broker=DEAD_REDIS, task_cls="abonent.core.jobs:ResilientTask")
-    probe.conf.broker_connection_timeout = 0.5
-    probe.conf.broker_connection_retry = False
-    probe.conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
+@contextmanager
+def project_broker(url: str, transport_options: dict[str, Any] | None = None) -> Iterator[Any]:
+    """The project's Celery app publishing to `url` for real (not eager), then restored."""
+    from config.celery import app
 
-    @probe.task(name="fault-probe.sms")
-    def probe_sms(phone: str, text: str) -> str:
-        return get_sms_backend().send(phone=phone, text=text)
+    keys = (
+        "broker_url",
+        "broker_write_url",
+        "broker_read_url",
+        "broker_transport_options",
+        "task_always_eager",
+    )
+    saved = {key: app.conf[key] for key in keys}
 
+    def reset_pools() -> None:
+        from kombu import pools
+
+        pools.reset()  # kombu keeps one pool per broker URL, process-wide
+        app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+    reset_pools()
+    app.conf.update(
+        broker_url=url,
+        broker_write_url=None,
+        broker_read_url=None,
+        # the Redis transport's options (timeouts); SQLAlchemy's broker takes none
+        broker_transport_options=transport_options
+        if transport_options is not None
+        else saved["broker_transport_options"]
+        if url.startswith("redis://")
+        else {},
+        task_always_eager=False,
+    )
     try:
-        within(20, lambda: probe_sms.delay("+79131112233", "Код 654321"))
+        yield app
     finally:
-        probe.close()
+        reset_pools()
+        app.conf.update(saved)
 
-    assert [m["text"] for m in sms_outbox.to("+79131112233")] == ["Код 654321"]
+
+def drain(app: Any, queue: str = "celery") -> list[tuple[str, list[Any], dict[str, Any]]]:
+    """Take every message off the broker's queue, as a worker would: (task, args, kwargs)."""
+    taken: list[tuple[str, list[Any], dict[str, Any]]] = []
+    with app.connection_for_read() as conn:
+        simple = conn.SimpleQueue(queue)
+        try:
+            while True:
+                try:
+                    message = simple.get(timeout=1)
+                except simple.Empty:
+                    break
+                args, kwargs, _embed = message.decode()
+                taken.append((message.headers["task"], args, kwargs))
+                message.ack()
+        finally:
+            simple.close()
+    return taken
+
+
+def _pay(world: World, key: str) -> Any:
+    """The owner pays; the notice «Оплата прошла» goes by e-mail (no push subscription: the
+    test sends nothing over the network)."""
+    from abonent.notices.models import PushSubscription
+
+    PushSubscription.objects.filter(user=world.owner.user).delete()
+    return Client(headers=world.owner.auth).post(
+        "/api/v1/payments",
+        {
+            "lines": [
+                {
+                    "account_id": world.owner.ids["account_id"],
+                    "service_id": world.owner.ids["service_id"],
+                    "amount": "150.00",
+                }
+            ],
+            "consent": True,
+            "idempotency_key": key,
+        },
+        content_type="application/json",
+    )
+
+
+def test_with_the_broker_down_jobs_wait_in_the_outbox_and_the_code_sms_goes_at_once(
+    world: World, sms_outbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from abonent.core.models import JobOutbox
+    from abonent.notices.models import Delivery, DeliveryState
+
+    # given the broker down: a real Redis URL on a closed loopback port
+    with project_broker(f"redis://127.0.0.1:{_closed_port()}/0"):
+        # when the owner pays (its notice is sent by a job) and someone asks for a code
+        with django_capture_on_commit_callbacks(execute=True):
+            paid = _pay(world, "broker-down-0001")
+        with django_capture_on_commit_callbacks(execute=True):
+            reset = Client().post(
+                "/api/v1/auth/password/reset",
+                {"login": world.owner.user.phone},
+                content_type="application/json",
+            )
+
+    # then both requests are answered as usual
+    assert paid.status_code == 201, paid.content
+    assert paid.json()["status"] == "succeeded"
+    assert reset.status_code == 202, reset.content
+    # the payment notice's sending job waits in the outbox, its delivery still pending
+    rows = list(JobOutbox.objects.values_list("task", "relayed_at"))
+    assert rows == [("abonent.notices.tasks.deliveries_send", None)]
+    job = JobOutbox.objects.get()
+    assert job.last_error.startswith("OperationalError")
+    assert list(Delivery.objects.filter(pk__in=job.args[0]).values_list("channel", "state")) == [
+        ("email", DeliveryState.PENDING)
+    ]
+    # and the code went out from the request itself: nobody waits for it after the outage
+    code = sms_outbox.last_code(world.owner.user.phone)
+    assert [m["text"] for m in sms_outbox.to(world.owner.user.phone)] == [
+        f"Код для восстановления пароля в Абоненте: {code}. Никому его не сообщайте."
+    ]
+    # the readiness endpoint counts what waits
+    ready = Client().get("/readyz").json()
+    assert ready["status"] == "ok"
+    assert ready["outbox"]["pending"] == 1
     stats.COUNTS["faults"] += 1
+
+
+def test_with_the_broker_hung_a_job_goes_to_the_outbox_after_the_socket_timeout(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    from abonent.core.models import JobOutbox
+
+    # given a «Redis» that accepts connections and never answers
+    hung = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
+    # when the owner pays
+    with (
+        silent_server() as url,
+        project_broker(url.replace("http", "redis") + "/0", hung),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        paid = _pay(world, "broker-hung-0001")
+
+    # then the payment is answered and its notice's job waits in the outbox
+    assert paid.status_code == 201, paid.content
+    job = JobOutbox.objects.get()
+    assert job.task == "abonent.notices.tasks.deliveries_send"
+    assert "imeout" in job.last_error
+    stats.COUNTS["faults"] += 1
+
+
+def test_once_the_broker_is_back_the_relay_hands_each_job_over_once(
+    world: World, tmp_path: Any, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> None:
+    from abonent.core import clock
+    from abonent.core.models import JobOutbox
+    from abonent.core.outbox import outbox_relay
+    from abonent.notices.models import Delivery, DeliveryState
+
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    # given a job kept in the outbox while the broker was down
+    with project_broker(dead), django_capture_on_commit_callbacks(execute=True):
+        assert _pay(world, "broker-down-0002").status_code == 201
+    job = JobOutbox.objects.get()
+
+    # when the relay runs while the broker is still down, nothing is lost
+    with project_broker(dead):
+        still_down = outbox_relay(now=clock.now())
+    assert (still_down.relayed, still_down.pending, still_down.broker_down) == (0, 1, True)
+    assert JobOutbox.objects.get().attempts == 1
+
+    # when the broker is back (a real one: Celery's SQLite broker in a file) and the relay
+    # runs twice (beat and the command at once, or a repeat)
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    with project_broker(broker) as app:
+        first = outbox_relay(now=clock.now())
+        second = outbox_relay(now=clock.now())
+        queued = drain(app)
+        # then the job reached the broker once, and a worker running it sends the notice once
+        assert queued == [("abonent.notices.tasks.deliveries_send", job.args, {})]
+        for name, args, kwargs in queued:
+            app.tasks[name].apply(args=args, kwargs=kwargs, throw=True)
+
+    assert (first.relayed, first.pending, second.relayed) == (1, 0, 0)
+    job.refresh_from_db()
+    assert job.relayed_at is not None
+    assert job.attempts == 2
+    delivery = Delivery.objects.get(pk__in=job.args[0])
+    assert delivery.state == DeliveryState.SENT
+    assert [m.to for m in mailoutbox] == [[world.owner.user.email]]
+    assert Client().get("/readyz").json()["outbox"]["pending"] == 0
+    stats.COUNTS["faults"] += 1
+
+
+def test_only_the_code_messages_run_inline_when_the_broker_is_down() -> None:
+    from abonent.core.jobs import ResilientTask
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if name.startswith("abonent.")}
+    assert all(isinstance(task, ResilientTask) for task in ours.values())
+    inline = sorted(n for n, t in ours.items() if getattr(t, "run_inline_when_broker_down", 0))
+    assert inline == ["abonent.core.tasks.email_send", "abonent.core.tasks.sms_send"]
+    assert "abonent.core.tasks.outbox_relay" in ours
+
+
+@pytest.mark.django_db
+def test_the_relay_command_says_when_the_broker_is_still_down(tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from abonent.billing.tests.factories import NOW as AT
+    from abonent.core.outbox import outbox_store
+
+    # given a job in the outbox
+    outbox_store(
+        task="abonent.core.tasks.outbox_relay", args=[], kwargs={}, eta=None, error="", now=AT
+    )
+    out = StringIO()
+    # when the command runs with the broker down, it fails loudly and keeps the job
+    with project_broker(f"redis://127.0.0.1:{_closed_port()}/0"), pytest.raises(CommandError):
+        call_command("relay_outbox", stdout=out)
+    assert out.getvalue() == "relayed: 0, pending: 1\n"
+    # and once the broker is back it relays it
+    with project_broker(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"):
+        call_command("relay_outbox", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "relayed: 1, pending: 0"
 
 
 # ---------------------------------------------------------------- a billing run killed

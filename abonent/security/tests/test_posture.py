@@ -64,6 +64,7 @@ def _page_types(world: World) -> dict[str, tuple[Client, str]]:
         "PWA manifest": (anonymous, "/manifest.webmanifest"),
         "service worker": (anonymous, "/sw.js"),
         "health check": (anonymous, "/healthz"),
+        "readiness check": (anonymous, "/readyz"),
         "static file": (anonymous, "/static/web/css/app.css"),
     }
 
