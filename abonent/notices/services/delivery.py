@@ -214,10 +214,11 @@ def _quiet_deferrals(
 def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> DispatchResult:
     """Send the given deliveries that are pending and due; see the module docstring.
 
-    Claims go in small groups (CLAIM_GROUP rows per UPDATE) and the sent ones are marked
-    per group: two statements per group instead of two per message. A crash mid-group
-    leaves at most that group «sending»; the sweeper re-sends it, with the same keys, once
-    the lease has run out."""
+    Claims go in small groups (CLAIM_GROUP rows per UPDATE) and the sent e-mails and pushes
+    are marked per group: two statements per group instead of two per message. A crash
+    mid-group leaves at most that group «sending»; the sweeper re-sends it, with the same
+    keys, once the lease has run out. An SMS is marked sent on its own right after its send:
+    its provider honours no key, so a crash re-sends at most the one in flight."""
     result = DispatchResult()
     rows = list(
         Delivery.objects.filter(pk__in=list(delivery_ids), state=DeliveryState.PENDING)
@@ -277,7 +278,12 @@ def deliveries_dispatch(*, delivery_ids: Sequence[int], now: datetime) -> Dispat
                     result.retried += 1
                 result.errors.append(reason)
             else:
-                sent.append(delivery.pk)
+                if delivery.channel == Channel.SMS:
+                    # SMS.ru takes no idempotency key: mark each SMS as it leaves, so a crash
+                    # can re-send only the one in flight (the send costs far more than this).
+                    result.sent += done.update(state=DeliveryState.SENT, sent_at=now, last_error="")
+                else:
+                    sent.append(delivery.pk)
         if sent:
             result.sent += Delivery.objects.filter(pk__in=sent, state=DeliveryState.SENDING).update(
                 state=DeliveryState.SENT, sent_at=now, last_error=""

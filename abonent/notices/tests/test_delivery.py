@@ -376,6 +376,41 @@ def test_a_crashed_job_is_sent_again_with_the_same_key_after_the_lease(
     assert (delivery.state, delivery.attempts) == (DeliveryState.SENT, 2)
 
 
+class DiesOnThird:
+    """A keyless SMS provider (SMS.ru takes no idempotency key); the worker dies while the
+    third message is being sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, *, phone: str, text: str, key: str = "") -> str:
+        if len(self.sent) == 2:
+            raise WorkerKilled
+        self.sent.append(phone)
+        return phone
+
+
+def test_an_sms_is_marked_sent_as_it_leaves_so_a_crash_resends_only_the_one_in_flight(
+    make_customer: Any, sms_backend: Any
+) -> None:
+    # given three customers' outage SMS in one claim group, and a worker killed at the third
+    users = [make_customer(phone=f"+7913555010{i}") for i in range(3)]
+    provider = sms_backend(DiesOnThird())
+    # (an emergency: no quiet hours whatever the customers' time zone)
+    create([draft(u, kind="outage", key="outage:1:published") for u in users], emergency=True)
+    ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+
+    with pytest.raises(WorkerKilled):
+        dispatch(NOW, ids)
+
+    # then the two that left are «sent» and only the one in flight waits for the sweeper
+    states = list(Delivery.objects.order_by("pk").values_list("state", flat=True))
+    assert states == [DeliveryState.SENT, DeliveryState.SENT, DeliveryState.SENDING]
+    assert len(provider.sent) == 2
+    swept = services.deliveries_due(now=NOW + timedelta(minutes=11))
+    assert (swept.reclaimed, swept.queued) == (1, [[ids[2]]])
+
+
 def test_a_dead_claim_out_of_attempts_fails(linked: Any, sms_backend: Any, settings: Any) -> None:
     settings.NOTICES_DELIVERY_MAX_ATTEMPTS = 1
     sms_backend(KeyedProvider(die_after_accepting=1))
