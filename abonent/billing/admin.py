@@ -23,6 +23,7 @@ from abonent.billing.models import (
 )
 from abonent.billing.services import billing_run_enqueue, period_close
 from abonent.core import clock
+from abonent.core.admin import ReadOnlyAdmin
 from abonent.core.errors import DomainError
 from abonent.privacy.admin_audit import AuditedAdmin
 
@@ -111,17 +112,6 @@ class BillingPeriodAdmin(admin.ModelAdmin):
                 % {"period": period, "entries": result.entries, "bills": result.bills},
                 messages.SUCCESS,
             )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Charge)

@@ -17,6 +17,20 @@ from django.utils.translation import gettext_lazy as _
 from abonent.core.models import AuditEntry, JobOutbox
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the system (ledger, journals, gateway events): staff look, never
+    add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 def _user_label(user: Any) -> str:
     name = getattr(user, "full_name", "") or str(user)
     login = getattr(user, "login", "")
@@ -82,7 +96,7 @@ class StaffOnlyFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "who", "action", "subject", "object_type", "object_id", "ip"]
     list_filter = [SubjectFilter, ActorFilter, StaffOnlyFilter, "action"]
     search_fields = ["action", "object_id", "=subject_user_id"]
@@ -106,18 +120,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
             '<a href="{}?subject_user_id={}">#{}</a>', url, obj.subject_user_id, obj.subject_user_id
         )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(JobOutbox)
-class JobOutboxAdmin(admin.ModelAdmin):
+class JobOutboxAdmin(ReadOnlyAdmin):
     """Read-only: the relay (beat, `manage.py relay_outbox`) is what changes these rows."""
 
     list_display = ["id", "task", "created_at", "eta", "attempts", "relayed_at", "last_error"]
@@ -125,12 +130,3 @@ class JobOutboxAdmin(admin.ModelAdmin):
     search_fields = ["task"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in JobOutbox._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

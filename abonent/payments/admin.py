@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from abonent.core import clock
+from abonent.core.admin import ReadOnlyAdmin
 from abonent.core.errors import DomainError
 from abonent.payments.models import (
     AutopayRun,
@@ -25,17 +26,6 @@ from abonent.payments.models import (
 )
 from abonent.payments.services import refund_create
 from abonent.privacy.admin_audit import AuditedAdmin
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class LineInline(admin.TabularInline):
@@ -61,7 +51,7 @@ class RefundInline(LineInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditedAdmin, ReadOnly):
+class PaymentAdmin(AuditedAdmin, ReadOnlyAdmin):
     audit_user_path = "user"
     list_display = ["id", "user", "purpose", "amount", "status", "gateway", "created_at", "paid_at"]
     list_filter = ["status", "purpose", "gateway", "source"]
@@ -97,7 +87,7 @@ class PaymentAdmin(AuditedAdmin, ReadOnly):
 
 
 @admin.register(SavedCard)
-class SavedCardAdmin(AuditedAdmin, ReadOnly):
+class SavedCardAdmin(AuditedAdmin, ReadOnlyAdmin):
     audit_user_path = "user"
     list_display = [
         "id",
@@ -114,7 +104,7 @@ class SavedCardAdmin(AuditedAdmin, ReadOnly):
 
 
 @admin.register(GatewayEvent)
-class GatewayEventAdmin(AuditedAdmin, ReadOnly):
+class GatewayEventAdmin(AuditedAdmin, ReadOnlyAdmin):
     audit_user_path = "payment__user"
     list_display = ["received_at", "gateway", "event_id", "kind", "payment", "outcome"]
     list_filter = ["gateway", "kind"]
@@ -122,21 +112,21 @@ class GatewayEventAdmin(AuditedAdmin, ReadOnly):
 
 
 @admin.register(AutopaySetting)
-class AutopaySettingAdmin(AuditedAdmin, ReadOnly):
+class AutopaySettingAdmin(AuditedAdmin, ReadOnlyAdmin):
     audit_user_path = "user"
     list_display = ["account", "user", "mode", "day", "cap", "enabled"]
     list_filter = ["mode", "enabled"]
 
 
 @admin.register(AutopayRun)
-class AutopayRunAdmin(AuditedAdmin, ReadOnly):
+class AutopayRunAdmin(AuditedAdmin, ReadOnlyAdmin):
     audit_user_path = "setting__user"
     list_display = ["setting", "month", "status", "payment", "message"]
     list_filter = ["status"]
 
 
 @admin.register(ReconciliationReport)
-class ReconciliationReportAdmin(ReadOnly):
+class ReconciliationReportAdmin(ReadOnlyAdmin):
     list_display = ["day", "gateway", "checked", "mismatch_count", "created_at"]
 
     @admin.display(description=_("расхождений"))
