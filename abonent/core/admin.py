@@ -95,10 +95,82 @@ class StaffOnlyFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What each audit action means, for people reading the log (the codes stay in the data).
+ACTION_LABELS: dict[str, Any] = {
+    "user.signup": _("регистрация"),
+    "user.login": _("вход"),
+    "user.profile_update": _("изменение профиля"),
+    "user.phone_change": _("смена телефона"),
+    "user.email_change": _("смена e-mail"),
+    "user.password_change": _("смена пароля"),
+    "user.password_reset": _("восстановление пароля"),
+    "user.data_export": _("выгрузка своих данных"),
+    "user.delete": _("удаление учётной записи"),
+    "device.pin_set": _("установка PIN"),
+    "device.pin_remove": _("отключение PIN"),
+    "device.pin_locked": _("PIN заблокирован"),
+    "device.revoke": _("завершение сеанса"),
+    "device.revoke_others": _("завершение других сеансов"),
+    "account.link": _("привязка ЛС"),
+    "account.rename": _("переименование ЛС"),
+    "account.unlink": _("отвязка ЛС"),
+    "reading.submit": _("передача показаний"),
+    "appeal.create": _("новое обращение"),
+    "appeal.message": _("сообщение в обращении"),
+    "appeal.note": _("внутренняя заметка"),
+    "appeal.take": _("обращение взято в работу"),
+    "appeal.hand_over": _("обращение передано"),
+    "appeal.close": _("обращение закрыто"),
+    "appeal.reopen": _("обращение открыто снова"),
+    "appeal.rate": _("оценка ответа"),
+    "appeal.callback": _("заказ обратного звонка"),
+    "appeal.callback_done": _("обратный звонок выполнен"),
+    "payments.payment_create": _("платёж"),
+    "payments.payment_state": _("статус платежа"),
+    "payments.refund_create": _("возврат"),
+    "payments.card_saved": _("карта сохранена"),
+    "payments.card_rename": _("карта переименована"),
+    "payments.card_delete": _("карта удалена"),
+    "payments.autopay_save": _("автоплатёж настроен"),
+    "payments.autopay_delete": _("автоплатёж отключён"),
+    "notices.settings_update": _("настройки оповещений"),
+    "notices.push_subscribe": _("подписка на push"),
+    "notices.push_unsubscribe": _("отписка от push"),
+    "notices.outage_save": _("отключение сохранено"),
+    "billing.run": _("расчёт начислений"),
+    "billing.run_released": _("расчёт перезапущен"),
+    "billing.period_close": _("закрытие периода"),
+    "billing.import_accounts": _("загрузка ЛС"),
+    "billing.import_balances": _("загрузка сальдо"),
+    "billing.import_charges": _("загрузка начислений"),
+    "staff.viewed": _("сотрудник: просмотр"),
+    "staff.searched": _("сотрудник: поиск"),
+    "staff.exported": _("сотрудник: выгрузка"),
+    "staff.action": _("сотрудник: действие"),
+    "staff.created": _("сотрудник: создание"),
+    "staff.changed": _("сотрудник: изменение"),
+    "staff.deleted": _("сотрудник: удаление"),
+    "staff.role_given": _("роль выдана"),
+    "staff.role_removed": _("роль снята"),
+}
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("действие")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(action=value) if value else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "who", "action", "subject", "object_type", "object_id", "ip"]
-    list_filter = [SubjectFilter, ActorFilter, StaffOnlyFilter, "action"]
+    list_display = ["at", "who", "what", "subject", "object_type", "object_id", "ip"]
+    list_filter = [SubjectFilter, ActorFilter, StaffOnlyFilter, ActionFilter]
     search_fields = ["action", "object_id", "=subject_user_id"]
     list_select_related = ["actor"]
     date_hierarchy = "at"
@@ -110,6 +182,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
             return str(_("система"))
         label = _user_label(obj.actor)
         return f"{label} · {_('сотрудник')}" if obj.actor.is_staff else label
+
+    @admin.display(description=_("действие"), ordering="action")
+    def what(self, obj: AuditEntry) -> str:
+        return str(ACTION_LABELS.get(obj.action, obj.action))
 
     @admin.display(description=_("чьи данные"), ordering="subject_user_id")
     def subject(self, obj: AuditEntry) -> str:
