@@ -4,7 +4,7 @@ environment. Nothing here is imported by the project.
 
 ABONENT_FAULT_POINT names where the job stops and waits to be killed (SIGKILL):
   billing     — at the run's third chunk (two chunks committed);
-  fanout      — before the third SMS of a delivery job (two sent, the group still claimed);
+  fanout      — before the third SMS of a delivery job (two sent and marked, three claimed);
   settlement  — inside the settling transaction, after the ledger postings were written.
 On reaching it, the worker creates the file ABONENT_FAULT_REACHED and waits forever.
 Without ABONENT_FAULT_POINT it is a plain worker.
