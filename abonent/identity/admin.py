@@ -24,38 +24,15 @@ class UserAdmin(AuditedAdmin):
     search_fields = ["=phone", "=email", "last_name"]
     ordering = ["-date_joined"]
     filter_horizontal = ["groups"]
+    _facts = ["date_joined", "last_login", "consent_version", "consent_at", "deleted_at"]
     fieldsets = [
         (None, {"fields": ["last_name", "first_name", "patronymic", "phone", "email"]}),
-        (
-            _("Доступ"),
-            {"fields": ["is_active", "is_staff", "is_superuser", "groups"]},
-        ),
-        (
-            _("Сведения"),
-            {
-                "fields": [
-                    "date_joined",
-                    "last_login",
-                    "consent_version",
-                    "consent_at",
-                    "deleted_at",
-                    "audit_link",
-                ]
-            },
-        ),
+        (_("Доступ"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Сведения"), {"fields": [*_facts, "audit_link"]}),
     ]
     # Contacts are logins: they change only by the customer, with a code sent to the new one
     # (a staff member must not be able to redirect someone's sign-in to their own phone).
-    readonly_fields = [
-        "phone",
-        "email",
-        "date_joined",
-        "last_login",
-        "consent_version",
-        "consent_at",
-        "deleted_at",
-        "audit_link",
-    ]
+    readonly_fields = ["phone", "email", *_facts, "audit_link"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).prefetch_related("groups")
